@@ -1,0 +1,3 @@
+from atm.cli import main
+
+main()

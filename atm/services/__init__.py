@@ -1,0 +1,1 @@
+"""Services: one function per use case, taking plain values and a unit of work."""

@@ -1,0 +1,1 @@
+"""Storage: the SQL database behind atm (SQLite by default), its schema and repositories."""

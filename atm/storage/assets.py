@@ -1,0 +1,181 @@
+"""Assets (license lines with minor lines, devices) in SQL. Bulk writes are executemany."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+from atm.domain.model import Asset, Device, License, MinorLine
+from atm.storage.database import Database, placeholders
+
+COLUMNS = (
+    "id", "kind", "account", "virtual_account", "pid", "license_type", "sales_order", "reserved",
+    "line", "quantity", "web_order", "subscription_id", "pak", "in_use", "enterprise_agreement",
+    "pending_upgrade", "serial_number", "host_id", "uuid", "pnp_status", "cslu",
+)
+SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM assets"
+UPSERT = (
+    f"INSERT INTO assets ({', '.join(COLUMNS)}) VALUES ({placeholders(len(COLUMNS))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])
+    + " WHERE assets.kind = excluded.kind"
+)
+SEARCHABLE = (
+    "id", "pid", "license_type", "sales_order", "line", "web_order", "subscription_id", "pak",
+    "serial_number", "host_id", "uuid", "pnp_status",
+)
+# Exact-match filters of `atm assets list` (SPEC section 4), each served by an index.
+FILTER_COLUMNS = {
+    "sales_order": "sales_order", "web_order": "web_order", "subscription": "subscription_id",
+    "pak": "pak", "serial": "serial_number", "pid": "pid", "host_id": "host_id", "uuid": "uuid",
+}
+CHUNK = 500
+
+
+def asset_row(asset: Asset) -> tuple:
+    if isinstance(asset, License):
+        return (
+            asset.id, "license", asset.account, asset.virtual_account, asset.pid, asset.license_type,
+            asset.sales_order, int(asset.reserved), asset.line, asset.quantity, asset.web_order,
+            asset.subscription_id, asset.pak, asset.in_use, int(asset.enterprise_agreement),
+            int(asset.pending_upgrade), None, None, None, None, 0,
+        )
+    return (
+        asset.id, "device", asset.account, asset.virtual_account, asset.pid, asset.license_type,
+        asset.sales_order, int(asset.reserved), None, None, None, None, None, None, 0, 0,
+        asset.serial_number, asset.host_id, asset.uuid, asset.pnp_status, int(asset.cslu),
+    )
+
+
+def row_asset(row: Sequence, minor: tuple[MinorLine, ...] = ()) -> Asset:
+    (aid, kind, account, va, pid, ltype, so, reserved, line, qty, wo, sub, pak, in_use, ea, pu,
+     serial, host, uuid, pnp, cslu) = row
+    if kind == "license":
+        return License(
+            id=aid, account=account, virtual_account=va, pid=pid, quantity=qty, sales_order=so, line=line,
+            web_order=wo, subscription_id=sub, pak=pak, license_type=ltype, in_use=in_use or 0,
+            enterprise_agreement=bool(ea), reserved=bool(reserved), pending_upgrade=bool(pu),
+            minor_lines=minor,
+        )
+    return Device(
+        id=aid, serial_number=serial, pid=pid, account=account, virtual_account=va, host_id=host, uuid=uuid,
+        license_type=ltype, pnp_status=pnp, sales_order=so, cslu=bool(cslu), reserved=bool(reserved),
+    )
+
+
+@dataclass(frozen=True)
+class AssetFilter:
+    """Plain values describing which assets of one SA to list."""
+
+    account: str
+    virtual_account: str | None = None
+    kind: str | None = None  # "license", "device" or None for both
+    exact: tuple[tuple[str, str], ...] = ()  # (filter name, value) pairs, see FILTER_COLUMNS
+    search: str | None = None
+
+
+class AssetRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- reads ---------------------------------------------------------------
+
+    def iter_matching(self, flt: AssetFilter, *, limit: int | None = None) -> Iterator[list[Asset]]:
+        """Chunks of the assets of one SA that match the filter, licenses first, in id order."""
+        where = ["account = ?"]
+        params: list = [flt.account]
+        if flt.virtual_account is not None:
+            where.append("virtual_account = ?")
+            params.append(flt.virtual_account)
+        if flt.kind is not None:
+            where.append("kind = ?")
+            params.append(flt.kind)
+        for name, value in flt.exact:
+            where.append(f"{FILTER_COLUMNS[name]} = ?")
+            params.append(value)
+        if flt.search:
+            pattern = "%" + flt.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(
+                "(" + " OR ".join(f"lower({c}) LIKE ? ESCAPE '\\'" for c in SEARCHABLE)
+                + " OR EXISTS (SELECT 1 FROM minor_lines m WHERE m.license_id = assets.id"
+                " AND lower(m.pid) LIKE ? ESCAPE '\\'))"
+            )
+            params.extend([pattern] * (len(SEARCHABLE) + 1))
+        sql = f"{SELECT} WHERE {' AND '.join(where)} ORDER BY kind DESC, id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        cursor = self.db.execute(sql, params)
+        while True:
+            rows = cursor.fetchmany(CHUNK)
+            if not rows:
+                return
+            minor = self.minor_lines([r[0] for r in rows if r[1] == "license"])
+            yield [row_asset(row, minor.get(row[0], ())) for row in rows]
+
+    def by_ids(self, ids: Sequence[str]) -> dict[str, Asset]:
+        out: dict[str, Asset] = {}
+        for start in range(0, len(ids), CHUNK):
+            chunk = list(ids[start:start + CHUNK])
+            rows = self.db.execute(f"{SELECT} WHERE id IN ({placeholders(len(chunk))})", chunk).fetchall()
+            minor = self.minor_lines([r[0] for r in rows if r[1] == "license"])
+            for row in rows:
+                out[row[0]] = row_asset(row, minor.get(row[0], ()))
+        return out
+
+    def minor_lines(self, license_ids: Sequence[str]) -> dict[str, tuple[MinorLine, ...]]:
+        found: dict[str, list[MinorLine]] = {}
+        for start in range(0, len(license_ids), CHUNK):
+            chunk = list(license_ids[start:start + CHUNK])
+            if not chunk:
+                continue
+            for lid, line, pid, qty in self.db.execute(
+                "SELECT license_id, line, pid, quantity FROM minor_lines "
+                f"WHERE license_id IN ({placeholders(len(chunk))}) ORDER BY license_id, line",
+                chunk,
+            ):
+                found.setdefault(lid, []).append(MinorLine(line, pid, qty))
+        return {k: tuple(v) for k, v in found.items()}
+
+    def active_transactions(self, asset_ids: Sequence[str]) -> dict[str, str]:
+        """Asset id -> the transaction that holds it and has not ended (R5)."""
+        out: dict[str, str] = {}
+        for start in range(0, len(asset_ids), CHUNK):
+            chunk = list(asset_ids[start:start + CHUNK])
+            if chunk:
+                out.update(self.db.execute(
+                    "SELECT asset_id, transaction_id FROM transaction_items "
+                    f"WHERE active = 1 AND asset_id IN ({placeholders(len(chunk))})",
+                    chunk,
+                ).fetchall())
+        return out
+
+    # --- import --------------------------------------------------------------
+
+    def upsert(self, assets: list[Asset]) -> list[str]:
+        """Insert or update assets by id; returns ids that exist with the other kind (not written)."""
+        if not assets:
+            return []
+        rows = [asset_row(a) for a in assets]
+        cursor = self.db.executemany(UPSERT, rows)
+        clashes: list[str] = []
+        if cursor.rowcount != len(rows):
+            kinds = {a.id: a.kind for a in assets}
+            for aid, kind in self._kinds(list(kinds)):
+                if kinds[aid] != kind:
+                    clashes.append(aid)
+        licenses = [a for a in assets if isinstance(a, License)]
+        if licenses:
+            self.db.executemany("DELETE FROM minor_lines WHERE license_id = ?", [(a.id,) for a in licenses])
+            self.db.executemany(
+                "INSERT INTO minor_lines (license_id, line, pid, quantity) VALUES (?, ?, ?, ?)",
+                [(a.id, m.line, m.pid, m.quantity) for a in licenses for m in a.minor_lines],
+            )
+        return clashes
+
+    def _kinds(self, ids: list[str]) -> Iterable[tuple[str, str]]:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            yield from self.db.execute(f"SELECT id, kind FROM assets WHERE id IN ({placeholders(len(chunk))})", chunk)
+
+    def serial_owner(self, serial: str) -> str | None:
+        return self.db.one("SELECT id FROM assets WHERE serial_number = ?", (serial,))

@@ -1,0 +1,205 @@
+"""Open the atm database and run SQL in bounded, explicit transactions.
+
+SQLite (the standard library driver) is the default store. Every write runs
+under `BEGIN IMMEDIATE`: the write lock is taken before anything that will be
+written is read, so two processes never act on the same stale view. A process
+that cannot get the lock within the busy timeout fails with `DatabaseLocked`.
+
+Why not SQLAlchemy/SQLModel: importing SQLAlchemy costs ~0.25 s per process,
+more than the whole of `atm --help`; with it a one-row `atm assets list`
+took 2.6x `--help` against a target of 2x (see README, "Design notes"). The
+SQL here keeps to what SQLite and PostgreSQL share, so a server backend is
+one more class of this module.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from atm.storage.errors import (
+    DatabaseCorrupt, DatabaseLocked, DatabaseMissing, ForeignDatabase, StorageError, UnsupportedDatabase,
+)
+
+APPLICATION_ID = 0x41544D31  # "ATM1" in the SQLite header marks a file as ours
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DEFAULT_LOCK_TIMEOUT = 15.0
+
+
+def lock_timeout() -> float:
+    """Seconds a process waits for the write lock (`ATM_LOCK_TIMEOUT`)."""
+    raw = os.environ.get("ATM_LOCK_TIMEOUT")
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise StorageError(f"ATM_LOCK_TIMEOUT must be a number of seconds, got {raw!r}") from None
+    return max(0.0, value)
+
+
+def sqlite_path(target: str) -> str:
+    """The file path behind a `--db` value: a plain path or a `sqlite:///` URL."""
+    if "://" not in target:
+        return target
+    scheme, _, rest = target.partition("://")
+    if scheme.lower() not in ("sqlite", "sqlite3"):
+        raise UnsupportedDatabase(
+            f"database URL scheme {scheme!r} is not supported yet; use a file path or sqlite:///PATH"
+        )
+    return rest[1:] if rest.startswith("/") else rest
+
+
+def translate(exc: sqlite3.Error, where: str) -> StorageError:
+    """Name a driver error the way a user can act on it."""
+    text = str(exc)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return DatabaseLocked(
+            f"the database {where} is busy: another atm process holds the write lock; "
+            "try again, or raise ATM_LOCK_TIMEOUT (seconds)"
+        )
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return DatabaseCorrupt(f"the database {where} is corrupt ({text}); restore it from a backup")
+    if "readonly" in lowered or "read-only" in lowered:
+        return StorageError(f"the database {where} is read-only ({text})")
+    if "unable to open" in lowered:
+        return StorageError(f"cannot open the database {where} ({text})")
+    return StorageError(f"database error on {where}: {text}")
+
+
+class Database:
+    """One connection to an atm database file."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str, *, create: bool = False) -> None:
+        self.path = path
+        memory = path == ":memory:"
+        if not memory:
+            file = Path(path)
+            if not file.exists():
+                if not create:
+                    raise DatabaseMissing(
+                        f"no atm database at {path}; run 'atm init' first (or pass --db / set ATM_DB)"
+                    )
+                file.parent.mkdir(parents=True, exist_ok=True)
+            elif file.is_dir():
+                raise StorageError(f"{path} is a directory, not a database file")
+            else:
+                self._check_header(file)
+        timeout = lock_timeout()
+        try:
+            self.conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+            if app_id != APPLICATION_ID:
+                tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+                if tables:
+                    raise ForeignDatabase(
+                        f"{path} is an SQLite database of another program, not an atm database; "
+                        "choose another --db"
+                    )
+            if not memory and self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise translate(exc, path) from None
+
+    @staticmethod
+    def _check_header(file: Path) -> None:
+        with file.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+        if head and head != SQLITE_MAGIC:
+            raise DatabaseCorrupt(f"{file} is not an atm database (not an SQLite file, or corrupt)")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- transactions --------------------------------------------------------
+
+    def begin(self, *, write: bool) -> None:
+        """Start a transaction; a write takes the lock first (BEGIN IMMEDIATE), waiting a bounded time."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
+
+    def commit(self) -> None:
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.rollback()
+            raise translate(exc, self.path) from None
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the driver already rolled back (e.g. after a failed COMMIT)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator["Database"]:
+        """Run the block in one transaction; an exception rolls it back."""
+        self.begin(write=write)
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    # --- statements ----------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        try:
+            return self.conn.executemany(sql, rows)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
+
+    def executescript(self, sql: str) -> None:
+        """Run several statements inside the current transaction."""
+        for statement in split_statements(sql):
+            self.execute(statement)
+
+    def one(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a DDL script into statements (a trigger's body keeps its inner semicolons)."""
+    statements: list[str] = []
+    pending = ""
+    for part in sql.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending.strip().rstrip(";"))
+    return statements
+
+
+def placeholders(n: int) -> str:
+    return ",".join("?" * n)

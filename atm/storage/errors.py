@@ -1,0 +1,27 @@
+"""Storage problems, all exit 5 (SPEC section 4)."""
+
+from atm.domain.errors import StorageError
+
+
+class DatabaseMissing(StorageError):
+    pass
+
+
+class DatabaseLocked(StorageError):
+    pass
+
+
+class DatabaseCorrupt(StorageError):
+    pass
+
+
+class ForeignDatabase(StorageError):
+    pass
+
+
+class SchemaTooNew(StorageError):
+    pass
+
+
+class UnsupportedDatabase(StorageError):
+    pass
