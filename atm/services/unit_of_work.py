@@ -13,6 +13,7 @@ from typing import Iterator
 from atm.storage.accounts import AccountRepository
 from atm.storage.assets import AssetRepository
 from atm.storage.database import Database
+from atm.storage.transfers import TransferRepository
 
 
 class UnitOfWork:
@@ -20,6 +21,7 @@ class UnitOfWork:
         self.db = db
         self.accounts = AccountRepository(db)
         self.assets = AssetRepository(db)
+        self.transfers = TransferRepository(db)
         self._committed = False
 
     @contextmanager

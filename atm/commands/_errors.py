@@ -1,0 +1,70 @@
+"""The one place where named errors become exit codes and one-line messages (SPEC section 4)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Callable, TypeVar
+
+import typer
+
+from atm.domain.errors import (
+    AtmError, InvalidInput, NotFound, PermissionDenied, RuleViolation, StorageError,
+)
+
+EXIT_CODES: tuple[tuple[type[AtmError], int], ...] = (
+    (RuleViolation, 1),
+    (InvalidInput, 2),
+    (NotFound, 3),
+    (PermissionDenied, 4),
+    (StorageError, 5),
+)
+EXIT_CANCELLED = 130
+
+F = TypeVar("F", bound=Callable)
+
+
+def exit_code(error: AtmError) -> int:
+    for cls, code in EXIT_CODES:
+        if isinstance(error, cls):
+            return code
+    return 1
+
+
+def report(error: AtmError) -> None:
+    """First line says what is wrong; the lines after it may list every offending item."""
+    lines = [f"Error: {error.message}"] + [f"  {d}" for d in error.details]
+    sys.stderr.write("\n".join(lines) + "\n")
+
+
+def guarded(fn: F) -> F:
+    """Run a command; a named error is reported and becomes its exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except AtmError as error:
+            report(error)
+            raise typer.Exit(exit_code(error)) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("Cancelled.\n")
+            raise typer.Exit(EXIT_CANCELLED) from None
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (e.g. `| head`); nothing more to say
+            raise typer.Exit(0) from None
+
+    return run  # type: ignore[return-value]
+
+
+class AtmTyper(typer.Typer):
+    """A Typer whose every command goes through `guarded`."""
+
+    def command(self, *args, **kwargs):
+        register = super().command(*args, **kwargs)
+
+        def decorator(fn):
+            register(guarded(fn))
+            return fn
+
+        return decorator

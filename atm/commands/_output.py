@@ -1,0 +1,47 @@
+"""Rendering: JSON to stdout for scripts, rich tables for people, messages to stderr (STYLE.md rule 8)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable
+
+JSON_HELP = "Print JSON (a stable interface for scripts)."
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def emit_json_list(items: Iterable[Any]) -> None:
+    """Stream a JSON list item by item, so a million assets never sit in memory at once."""
+    out = sys.stdout
+    first = True
+    for item in items:
+        out.write("[\n  " if first else ",\n  ")
+        out.write(json.dumps(item, ensure_ascii=False))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+
+
+def message(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def stdout_console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def escape(text: object) -> str:
+    """Data never becomes rich markup (a PID like `[red]` stays text)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape("" if text is None else str(text))

@@ -1,0 +1,203 @@
+"""Read import files record by record, in constant memory: JSON (SPEC section 5), CSV and XLSX.
+
+A source yields `(section, where, record)`: the section (`users`,
+`accounts`, `licenses`, `devices`), a short place in the file for error
+messages (`licenses[12]`, `row 7`) and the raw record, still untrusted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from atm.domain.errors import InvalidInput
+from atm.domain.records import DEVICE_KEYS, LICENSE_KEYS
+
+SECTIONS = ("users", "accounts", "licenses", "devices")
+TABULAR_COLUMNS = frozenset(LICENSE_KEYS | DEVICE_KEYS | {"kind"})
+KIND_SECTION = {"license": "licenses", "device": "devices"}
+
+Record = tuple[str, str, object]
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary file that counts the bytes read through it, for the progress bar."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.raw.readinto(buffer)
+        self.bytes_read += n or 0
+        return n
+
+
+class Source:
+    """Base: a file being read; `done` and `total` measure progress in the file's own unit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.total = path.stat().st_size
+
+    @property
+    def done(self) -> int:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Record]:
+        raise NotImplementedError
+
+
+class JsonSource(Source):
+    def __init__(self, path: Path, fh: BinaryIO) -> None:
+        super().__init__(path)
+        from atm.io.jsonstream import TopLevelStream
+
+        self._stream = TopLevelStream(fh)
+
+    @property
+    def done(self) -> int:
+        return self._stream.bytes_read
+
+    def __iter__(self) -> Iterator[Record]:
+        from atm.io.jsonstream import JsonStreamError
+
+        try:
+            for key, index, value in self._stream:
+                self._check_keys()
+                if index is None:
+                    if value is None:
+                        continue
+                    raise InvalidInput(f"{self.path.name}: {key} must be a list, got {type(value).__name__}")
+                yield key, f"{key}[{index}]", value
+            self._check_keys()
+        except JsonStreamError as exc:
+            raise InvalidInput(f"{self.path.name}: {exc}") from None
+
+    def _check_keys(self) -> None:
+        for key in self._stream.keys:
+            if key not in SECTIONS:
+                raise InvalidInput(f"{self.path.name}: unknown top-level key {key!r} (allowed: {', '.join(SECTIONS)})")
+
+
+class CsvSource(Source):
+    def __init__(self, path: Path, fh: BinaryIO) -> None:
+        super().__init__(path)
+        self._counter = _CountingReader(fh)
+        self._text = io.TextIOWrapper(io.BufferedReader(self._counter), encoding="utf-8-sig", newline="")
+
+    @property
+    def done(self) -> int:
+        return self._counter.bytes_read
+
+    def __iter__(self) -> Iterator[Record]:
+        reader = csv.reader(self._text)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise InvalidInput(f"{self.path.name}: the file is empty; expected a header row")
+            yield from _table_records(self.path.name, header, reader, first_row=2)
+        except csv.Error as exc:
+            raise InvalidInput(f"{self.path.name}: row {reader.line_num}: not valid CSV ({exc})") from None
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{self.path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+class XlsxSource(Source):
+    def __init__(self, path: Path, fh: BinaryIO) -> None:
+        super().__init__(path)
+        self._fh = fh
+        self._rows_done = 0
+        self._rows_total = 0
+
+    @property
+    def done(self) -> int:
+        if not self._rows_total:
+            return 0
+        return min(self.total, self.total * self._rows_done // self._rows_total)
+
+    def __iter__(self) -> Iterator[Record]:
+        import zipfile
+
+        from openpyxl import load_workbook
+
+        try:
+            # data_only: a formula cell gives its cached value, never the formula (hostile input).
+            book = load_workbook(self._fh, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise InvalidInput(f"{self.path.name}: not a readable .xlsx workbook ({exc})") from None
+        try:
+            sheet = book.worksheets[0]
+            self._rows_total = sheet.max_row or 0
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                raise InvalidInput(f"{self.path.name}: the first sheet is empty; expected a header row")
+            counted = self._count(rows)
+            yield from _table_records(self.path.name, [_cell_text(h) for h in header], counted, first_row=2)
+        finally:
+            book.close()
+
+    def _count(self, rows):
+        for row in rows:
+            self._rows_done += 1
+            yield row
+
+
+def _cell_text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _table_records(name: str, header: list, rows, *, first_row: int) -> Iterator[Record]:
+    columns = [str(h).strip().lower() if h is not None else "" for h in header]
+    while columns and columns[-1] == "":
+        columns.pop()
+    for i, column in enumerate(columns):
+        if column not in TABULAR_COLUMNS:
+            shown = column or f"(empty, column {i + 1})"
+            raise InvalidInput(
+                f"{name}: row 1: unknown column {shown!r} (allowed: {', '.join(sorted(TABULAR_COLUMNS))})"
+            )
+    if len(set(columns)) != len(columns):
+        dup = next(c for c in columns if columns.count(c) > 1)
+        raise InvalidInput(f"{name}: row 1: column {dup!r} appears twice")
+    if "kind" not in columns:
+        raise InvalidInput(f"{name}: row 1: the header needs a 'kind' column (license or device)")
+    kind_at = columns.index("kind")
+    width = len(columns)
+    for number, row in enumerate(rows, start=first_row):
+        cells = list(row)
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue
+        if len(cells) > width and any(c not in (None, "") for c in cells[width:]):
+            raise InvalidInput(f"{name}: row {number}: more cells than the header has columns")
+        kind = _cell_text(cells[kind_at] if kind_at < len(cells) else None).lower()
+        section = KIND_SECTION.get(kind)
+        if section is None:
+            raise InvalidInput(f"{name}: row {number}: kind: must be license or device, got {kind!r}")
+        allowed = LICENSE_KEYS if section == "licenses" else DEVICE_KEYS
+        record: dict = {}
+        for column, cell in zip(columns, cells):
+            if column == "kind" or cell is None or (isinstance(cell, str) and cell.strip() == ""):
+                continue
+            if column not in allowed:
+                raise InvalidInput(f"{name}: row {number}: {column}: not a field of a {kind}")
+            record[column] = cell
+        yield section, f"row {number}", record
+
+
+def open_source(path: Path, fh: BinaryIO, fmt: str | None = None) -> Source:
+    """Pick the reader by `fmt` or by the file's extension."""
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt == "json":
+        return JsonSource(path, fh)
+    if fmt == "csv":
+        return CsvSource(path, fh)
+    if fmt in ("xlsx", "xlsm"):
+        return XlsxSource(path, fh)
+    raise InvalidInput(f"{path.name}: unknown import format {fmt or '(none)'!r}; use .json, .csv or .xlsx (or --format)")

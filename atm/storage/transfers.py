@@ -1,0 +1,252 @@
+"""Transactions, their items, consents, audit events and notifications in SQL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+
+from atm.domain.transfer import Consent, Event, Status, Transaction
+from atm.domain.errors import StorageError
+from atm.storage.database import Database, placeholders
+
+TXN_COLUMNS = ("id, source_account, source_va, target_account, target_va, same_company, state, requested_by, "
+               "created_at, completed_at, form, warnings")
+
+
+def iso(at: datetime | None) -> str | None:
+    if at is None:
+        return None
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    seq: int
+    asset_id: str
+    kind: str
+    from_va: str
+    result: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    at: datetime
+    actor: str
+    from_state: str | None
+    to_state: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: int
+    transaction_id: str
+    kind: str
+    message: str
+    created_at: datetime
+    read: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LandingFilter:
+    domains: tuple[str, ...] | None  # None: every account (compliance)
+    account: str | None = None
+    states: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    initiator: str | None = None
+    limit: int | None = None
+
+
+class TransferRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- the aggregate -------------------------------------------------------------
+
+    def exists(self, txn_id: str) -> bool:
+        return self.db.one("SELECT 1 FROM transactions WHERE id = ?", (txn_id,)) is not None
+
+    def add(self, txn: Transaction, items: Sequence[tuple[str, str, str]]) -> None:
+        """Store a new transaction with its items (asset id, kind, VA at validation)."""
+        self.db.execute(
+            f"INSERT INTO transactions ({TXN_COLUMNS}) VALUES ({placeholders(12)})",
+            (txn.id, txn.source_account, txn.source_va, txn.target_account, txn.target_va, int(txn.same_company),
+             txn.status.value, txn.requested_by, iso(txn.created_at), iso(txn.completed_at),
+             json.dumps(txn.form, ensure_ascii=False) if txn.form is not None else None,
+             json.dumps(txn.warnings, ensure_ascii=False)),
+        )
+        self.db.executemany(
+            "INSERT INTO transaction_items (transaction_id, seq, asset_id, kind, from_va) VALUES (?, ?, ?, ?, ?)",
+            [(txn.id, seq, aid, kind, va) for seq, (aid, kind, va) in enumerate(items, start=1)],
+        )
+        self._save_consents(txn)
+        self._save_events(txn)
+
+    def get(self, txn_id: str) -> Transaction | None:
+        row = self.db.execute(f"SELECT {TXN_COLUMNS} FROM transactions WHERE id = ?", (txn_id,)).fetchone()
+        if row is None:
+            return None
+        (tid, src, src_va, dst, dst_va, same, state, by, created, completed, form, warnings) = row
+        txn = Transaction(
+            id=tid, source_account=src, source_va=src_va, target_account=dst, target_va=dst_va,
+            same_company=bool(same), requested_by=by, created_at=from_iso(created), status=Status(state),
+            completed_at=from_iso(completed), form=json.loads(form) if form else None,
+            warnings=json.loads(warnings),
+        )
+        for side, decision, by_user, at in self.db.execute(
+            "SELECT side, decision, by_user, at FROM consents WHERE transaction_id = ? ORDER BY side DESC", (tid,)
+        ):
+            txn.consents[side] = Consent(side, decision, by_user, from_iso(at))
+        return txn
+
+    def save(self, txn: Transaction) -> None:
+        """Persist the status and append the new events; events already stored are never touched (R15)."""
+        self.db.execute(
+            "UPDATE transactions SET state = ?, completed_at = ?, warnings = ? WHERE id = ?",
+            (txn.status.value, iso(txn.completed_at), json.dumps(txn.warnings, ensure_ascii=False), txn.id),
+        )
+        self._save_consents(txn)
+        self._save_events(txn)
+
+    def _save_consents(self, txn: Transaction) -> None:
+        self.db.executemany(
+            "INSERT INTO consents (transaction_id, side, decision, by_user, at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (transaction_id, side) DO UPDATE SET decision = excluded.decision, "
+            "by_user = excluded.by_user, at = excluded.at",
+            [(txn.id, c.side, c.decision, c.by, iso(c.at)) for c in txn.consents.values()],
+        )
+
+    def _save_events(self, txn: Transaction) -> None:
+        events, txn.new_events = txn.new_events, []
+        self.db.executemany(
+            "INSERT INTO events (transaction_id, at, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
+            [(txn.id, iso(e.at), e.actor, e.from_state.value if e.from_state else None,
+              e.to_state.value if e.to_state else None, e.note) for e in events],
+        )
+
+    def events(self, txn_id: str) -> list[StoredEvent]:
+        return [
+            StoredEvent(from_iso(at), actor, f, t, note)
+            for at, actor, f, t, note in self.db.execute(
+                "SELECT at, actor, from_state, to_state, note FROM events WHERE transaction_id = ? ORDER BY id",
+                (txn_id,),
+            )
+        ]
+
+    # --- items ---------------------------------------------------------------------
+
+    def items(self, txn_id: str, *, limit: int | None = None) -> list[Item]:
+        sql = ("SELECT seq, asset_id, kind, from_va, result, reason FROM transaction_items "
+               "WHERE transaction_id = ? ORDER BY seq")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [Item(*row) for row in self.db.execute(sql, (txn_id,))]
+
+    def item_counts(self, txn_id: str) -> dict[str, int]:
+        return dict(self.db.execute(
+            "SELECT result, count(*) FROM transaction_items WHERE transaction_id = ? GROUP BY result", (txn_id,)
+        ).fetchall())
+
+    def pending_items(self, txn_id: str, *, after_seq: int, limit: int) -> list[Item]:
+        return [Item(*row) for row in self.db.execute(
+            "SELECT seq, asset_id, kind, from_va, result, reason FROM transaction_items "
+            "WHERE transaction_id = ? AND result = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+            (txn_id, after_seq, limit),
+        )]
+
+    def fail_items(self, txn_id: str, failures: Iterable[tuple[int, str]]) -> None:
+        self.db.executemany(
+            "UPDATE transaction_items SET result = 'failed', reason = ? "
+            "WHERE transaction_id = ? AND seq = ? AND result = 'pending'",
+            [(reason, txn_id, seq) for seq, reason in failures],
+        )
+
+    def move_pending(self, txn: Transaction, *, first_seq: int, last_seq: int) -> int:
+        """R12: move every still-pending item of the range to the target and mark it, in one statement pair."""
+        moved = self.db.execute(
+            "UPDATE assets SET account = ?, virtual_account = ? WHERE id IN ("
+            " SELECT asset_id FROM transaction_items WHERE transaction_id = ? AND result = 'pending'"
+            " AND seq BETWEEN ? AND ?) AND account = ?",
+            (txn.target_account, txn.target_va, txn.id, first_seq, last_seq, txn.source_account),
+        ).rowcount
+        marked = self.db.execute(
+            "UPDATE transaction_items SET result = 'transferred' WHERE transaction_id = ? AND result = 'pending'"
+            " AND seq BETWEEN ? AND ?",
+            (txn.id, first_seq, last_seq),
+        ).rowcount
+        if moved != marked:
+            # Never record a move that did not happen (or the reverse): the caller rolls the chunk back.
+            raise StorageError(
+                f"consistency check failed while moving {txn.id} ({moved} assets moved, {marked} items); "
+                "nothing of this step was kept; run the command again"
+            )
+        return moved
+
+    def release_items(self, txn_id: str, *, pending_result: str) -> None:
+        """The transaction ended: free its assets (R5) and settle items that never moved."""
+        self.db.execute(
+            "UPDATE transaction_items SET active = 0, result = CASE WHEN result = 'pending' THEN ? ELSE result END "
+            "WHERE transaction_id = ?",
+            (pending_result, txn_id),
+        )
+
+    # --- landing list ---------------------------------------------------------------
+
+    def landing(self, flt: LandingFilter) -> list[tuple[str, str, str | None, str, str, str, str, str | None]]:
+        where: list[str] = []
+        params: list = []
+        if flt.domains is not None:
+            if not flt.domains:
+                return []
+            marks = placeholders(len(flt.domains))
+            where.append(f"(source_account IN ({marks}) OR target_account IN ({marks}))")
+            params += list(flt.domains) * 2
+        if flt.account:
+            where.append("(source_account = ? OR target_account = ?)")
+            params += [flt.account, flt.account]
+        if flt.states:
+            where.append(f"state IN ({placeholders(len(flt.states))})")
+            params += list(flt.states)
+        if flt.since:
+            where.append("created_at >= ?")
+            params.append(flt.since)
+        if flt.until:
+            where.append("created_at < ?")
+            params.append(flt.until)
+        if flt.initiator:
+            where.append("requested_by = ?")
+            params.append(flt.initiator)
+        sql = ("SELECT id, source_account, source_va, target_account, target_va, state, created_at, completed_at "
+               "FROM transactions" + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY created_at DESC, id")
+        if flt.limit:
+            sql += f" LIMIT {int(flt.limit)}"
+        return self.db.execute(sql, params).fetchall()
+
+    # --- notifications (R14) ----------------------------------------------------------
+
+    def notify(self, txn_id: str, recipients: Iterable[str], kind: str, message: str, at: datetime) -> None:
+        self.db.executemany(
+            "INSERT INTO notifications (user_id, transaction_id, kind, message, created_at) VALUES (?, ?, ?, ?, ?)",
+            [(user, txn_id, kind, message, iso(at)) for user in dict.fromkeys(recipients)],
+        )
+
+    def notifications(self, user_id: str, *, unread_only: bool = False) -> list[Notification]:
+        sql = ("SELECT id, transaction_id, kind, message, created_at, read FROM notifications WHERE user_id = ?"
+               + (" AND read = 0" if unread_only else "") + " ORDER BY id")
+        return [Notification(i, t, k, m, from_iso(c), bool(r)) for i, t, k, m, c, r in
+                self.db.execute(sql, (user_id,))]
+
+    def mark_read(self, user_id: str, ids: Sequence[int]) -> None:
+        self.db.executemany("UPDATE notifications SET read = 1 WHERE user_id = ? AND id = ?",
+                            [(user_id, i) for i in ids])

@@ -1,0 +1,103 @@
+"""Schema migrations on a blank and an upgraded database; refusing what is not ours (exit 5)."""
+
+import sqlite3
+
+import pytest
+
+from atm.storage import migrations
+from atm.storage.database import APPLICATION_ID, Database
+from atm.storage.errors import DatabaseCorrupt, DatabaseMissing, ForeignDatabase, SchemaTooNew
+from atm.storage.migrations import MIGRATIONS, ensure_schema, latest_version
+
+
+def schema(path):
+    conn = sqlite3.connect(path)
+    try:
+        return {
+            (row[0], row[1]): conn.execute(f"PRAGMA table_info({row[1]})").fetchall() if row[0] == "table" else row[2]
+            for row in conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+        }
+    finally:
+        conn.close()
+
+
+def test_a_blank_database_gets_every_migration_recorded(db_path):
+    db = Database(str(db_path), create=True)
+    assert ensure_schema(db) == [fn.__name__ for fn in MIGRATIONS]
+    rows = db.execute("SELECT id, name FROM atm_migrations ORDER BY id").fetchall()
+    assert rows == [(i + 1, fn.__name__) for i, fn in enumerate(MIGRATIONS)]
+    assert db.one("PRAGMA application_id") == APPLICATION_ID
+    assert db.one("PRAGMA journal_mode") == "wal"
+    assert ensure_schema(db) == []
+
+
+def test_a_database_upgraded_from_the_first_migration_matches_a_blank_one(tmp_path, monkeypatch):
+    old = tmp_path / "old.db"
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:1])
+    db = Database(str(old), create=True)
+    ensure_schema(db)
+    db.execute("INSERT INTO users (id, name) VALUES ('a@b.example', 'A')")
+    db.close()
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
+    db = Database(str(old))
+    assert ensure_schema(db) == [fn.__name__ for fn in MIGRATIONS[1:]]
+    assert db.one("SELECT name FROM users") == "A"
+    db.close()
+    fresh = tmp_path / "fresh.db"
+    ensure_schema(Database(str(fresh), create=True))
+    assert schema(old) == schema(fresh)
+
+
+def test_every_lookup_of_the_asset_listing_has_an_index(uow):
+    names = {r[0] for r in uow.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    for index in ("ix_assets_place", "ix_assets_sales_order", "ix_assets_web_order", "ix_assets_subscription",
+                  "ix_assets_pak", "ux_assets_serial", "ix_assets_pid", "ix_assets_host_id", "ix_assets_uuid",
+                  "ix_roles_account", "ux_items_active_asset"):
+        assert index in names
+    plan = " ".join(str(r) for r in uow.db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM assets WHERE account = 'a' AND serial_number = 'x'"))
+    assert "ux_assets_serial" in plan
+
+
+def test_a_database_from_a_newer_atm_is_refused(db_path):
+    db = Database(str(db_path), create=True)
+    ensure_schema(db)
+    db.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    db.close()
+    with pytest.raises(SchemaTooNew, match="newer atm"):
+        ensure_schema(Database(str(db_path)))
+
+
+def test_a_foreign_sqlite_file_is_refused(db_path):
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE photos (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ForeignDatabase, match="another program"):
+        Database(str(db_path))
+
+
+def test_a_file_that_is_not_sqlite_is_refused(db_path):
+    db_path.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(DatabaseCorrupt, match="not an atm database"):
+        Database(str(db_path))
+
+
+def test_a_missing_database_is_not_created_by_a_read(db_path):
+    with pytest.raises(DatabaseMissing, match="atm init"):
+        Database(str(db_path))
+    assert not db_path.exists()
+
+
+def test_audit_events_cannot_be_rewritten(uow):
+    db = uow.db
+    db.execute("INSERT INTO users (id, name) VALUES ('a@b.example', 'A')")
+    db.execute("INSERT INTO accounts (domain, name, legal_entity) VALUES ('b.example', 'B', 'B')")
+    db.execute("INSERT INTO transactions (id, source_account, target_account, target_va, same_company, state,"
+               " requested_by, created_at) VALUES ('T', 'b.example', 'b.example', 'DEFAULT', 1, 'cancelled',"
+               " 'a@b.example', 'now')")
+    db.execute("INSERT INTO events (transaction_id, at, actor, note) VALUES ('T', 'now', 'a@b.example', 'x')")
+    with pytest.raises(sqlite3.DatabaseError, match="never rewritten"):
+        db.execute("UPDATE events SET note = 'y'")
+    with pytest.raises(sqlite3.DatabaseError, match="never rewritten"):
+        db.execute("DELETE FROM events")
