@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from atm import __version__
-from atm.commands import accounts, assets, importing, init
+from atm.commands import accounts, assets, importing, init, notifications, request, status, workflow
 from atm.commands._context import AppContext
 from atm.commands._errors import AtmTyper
 
@@ -54,6 +54,13 @@ app.command("init")(init.init)
 app.command("import")(importing.import_file)
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(assets.app, name="assets")
+app.command("request")(request.request)
+app.command("submit")(workflow.submit)
+app.command("consent")(workflow.consent)
+app.command("screen")(workflow.screen)
+app.command("cancel")(workflow.cancel)
+app.command("status")(status.status)
+app.command("notifications")(notifications.notifications)
 
 
 def main() -> None:

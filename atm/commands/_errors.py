@@ -9,17 +9,18 @@ from typing import Callable, TypeVar
 import typer
 
 from atm.domain.errors import (
-    AtmError, InvalidInput, NotFound, PermissionDenied, RuleViolation, StorageError,
+    AtmError, InvalidInput, NotFound, PermissionDenied, PromptCancelled, RuleViolation, StorageError,
 )
 
+EXIT_CANCELLED = 130
 EXIT_CODES: tuple[tuple[type[AtmError], int], ...] = (
+    (PromptCancelled, EXIT_CANCELLED),
     (RuleViolation, 1),
     (InvalidInput, 2),
     (NotFound, 3),
     (PermissionDenied, 4),
     (StorageError, 5),
 )
-EXIT_CANCELLED = 130
 
 F = TypeVar("F", bound=Callable)
 

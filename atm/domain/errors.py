@@ -54,6 +54,10 @@ class InvalidRecord(InvalidInput):
         super().__init__(f"{place}: {problem}")
 
 
+class PromptCancelled(AtmError):
+    """The user cancelled an interactive prompt (exit 130)."""
+
+
 class MissingAnswer(InvalidInput):
     """A required answer was not given and there is no terminal to ask on."""
 

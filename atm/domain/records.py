@@ -60,6 +60,10 @@ class AccountRecord:
 
 def _text(rec: dict, key: str, *, required: bool = False) -> str | None:
     value = rec.get(key)
+    # Fast path for the common case, clean printable ASCII (a million records go through here).
+    if value.__class__ is str and value.isascii() and value.isprintable() and 0 < len(value) <= MAX_TEXT \
+            and value[0] != " " and value[-1] != " ":
+        return value
     if value is None or value == "":
         if required:
             raise FieldProblem(key, "is required")

@@ -309,7 +309,7 @@ def consent_side(txn: Transaction, source: Access, target: Access, side: str | N
             f"only an admin of {txn.source_account} (transferor) or {txn.target_account} (transferee) "
             f"may consent to {txn.id} (R10)"
         )
-    if len(sides) == 2:
+    if len(sides) == 2 and not txn.same_company:
         pending = [s for s in sides if txn.consents.get(s) and txn.consents[s].decision == PENDING]
         if len(pending) == 1:
             return pending[0]

@@ -182,6 +182,7 @@ def import_file(uow: UnitOfWork, path: Path, *, fmt: str | None = None,
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     with fh:
         source = open_source(path, fh, fmt)
+        uow.db.tune_for_bulk_load()
         with uow.write():
             importer = _Importer(uow)
             for count, (section, where, raw) in enumerate(source, start=1):

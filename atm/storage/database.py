@@ -27,6 +27,7 @@ from atm.storage.errors import (
 APPLICATION_ID = 0x41544D31  # "ATM1" in the SQLite header marks a file as ours
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_LOCK_TIMEOUT = 15.0
+BULK_CACHE_KIB = 512 * 1024
 
 
 def lock_timeout() -> float:
@@ -106,6 +107,9 @@ class Database:
             if not memory and self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            # Statement journals (every upsert under foreign keys opens one) in memory, not temp files:
+            # measured 2x faster bulk import.
+            self.conn.execute("PRAGMA temp_store = MEMORY")
             self.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise translate(exc, path) from None
@@ -157,6 +161,10 @@ class Database:
             self.rollback()
             raise
         self.commit()
+
+    def tune_for_bulk_load(self) -> None:
+        """A large page cache for one big transaction: the indexes stay in memory instead of spilling."""
+        self.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
 
     # --- statements ----------------------------------------------------------
 

@@ -1,0 +1,90 @@
+"""Small input files of `atm request`: asset id lists and the transfer request form."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from atm.domain.errors import InvalidInput
+
+MAX_ID = 256
+MAX_FORM_BYTES = 1 << 20
+
+
+def read_asset_ids(path: Path) -> list[str]:
+    """One id per line (blank lines and `#` comments skipped), or a CSV/XLSX whose header has an `id` column."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return _ids_from_rows(path, _csv_rows(path))
+        if suffix in (".xlsx", ".xlsm"):
+            return _ids_from_rows(path, _xlsx_rows(path))
+        ids = []
+        with path.open(encoding="utf-8-sig") as fh:
+            for number, line in enumerate(fh, start=1):
+                text = line.strip()
+                if text and not text.startswith("#"):
+                    ids.append(_check_id(path, f"line {number}", text))
+        return ids
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path.name}: not UTF-8 text") from None
+
+
+def _check_id(path: Path, where: str, text: str) -> str:
+    if len(text) > MAX_ID or any(ord(c) < 32 for c in text):
+        raise InvalidInput(f"{path.name}: {where}: not an asset id: {text[:40]!r}")
+    return text
+
+
+def _csv_rows(path: Path):
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        yield from csv.reader(fh)
+
+
+def _xlsx_rows(path: Path):
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InvalidInput(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            yield ["" if c is None else str(c) for c in row]
+    finally:
+        book.close()
+
+
+def _ids_from_rows(path: Path, rows) -> list[str]:
+    rows = iter(rows)
+    header = [str(h).strip().lower() for h in next(rows, [])]
+    if "id" not in header:
+        raise InvalidInput(f"{path.name}: row 1: the header needs an 'id' column")
+    at = header.index("id")
+    ids = []
+    for number, row in enumerate(rows, start=2):
+        text = row[at].strip() if at < len(row) and row[at] is not None else ""
+        if text:
+            ids.append(_check_id(path, f"row {number}", text))
+    return ids
+
+
+def read_form(path: Path) -> dict:
+    """The software license transfer request form: a JSON object (R4)."""
+    try:
+        if path.stat().st_size > MAX_FORM_BYTES:
+            raise InvalidInput(f"{path.name}: the form is larger than 1 MiB")
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"{path.name}: the form is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path.name}: the form must be a JSON object")
+    return data
