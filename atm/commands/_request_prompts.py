@@ -30,8 +30,9 @@ def complete_interactively(app, spec, *, confirm: bool):
     if not source:
         source = ask.select("Step 1: source Smart Account (type to search)", choices)
         vas = show_account(uow, app.user_id, source).account.virtual_accounts
-        source_va = ask.select("Source virtual account", [("(any virtual account)", None)]
-                               + [(va.name, va.name) for va in vas])
+        # questionary turns a None value into the title, so "any" is the empty string here.
+        source_va = ask.select("Source virtual account", [("(any virtual account)", "")]
+                               + [(va.name, va.name) for va in vas]) or None
     target, target_va = spec.target, spec.target_va
     if not target:
         target = ask.select("Step 2: target Smart Account (type to search)", choices)
