@@ -8,7 +8,6 @@ streamed and written in batches with executemany.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,6 +16,7 @@ from atm.domain.errors import InvalidInput, InvalidRecord
 from atm.domain.model import Asset, Device
 from atm.domain.records import FieldProblem, parse_account, parse_device, parse_license, parse_user
 from atm.services.unit_of_work import UnitOfWork
+from atm.storage.errors import ConstraintViolation
 
 BATCH = 2000
 MAX_REPORTED = 20
@@ -114,7 +114,7 @@ class _Importer:
         batch, self.assets = self.assets, []
         try:
             clashes = self.uow.assets.upsert(batch)
-        except sqlite3.IntegrityError:
+        except ConstraintViolation:
             clashes = []
             for asset in batch:
                 if isinstance(asset, Device):

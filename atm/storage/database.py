@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from atm.storage.errors import (
-    DatabaseCorrupt, DatabaseLocked, DatabaseMissing, ForeignDatabase, StorageError, UnsupportedDatabase,
+    ConstraintViolation, DatabaseCorrupt, DatabaseLocked, DatabaseMissing, ForeignDatabase, StorageError, UnsupportedDatabase,
 )
 
 APPLICATION_ID = 0x41544D31  # "ATM1" in the SQLite header marks a file as ours
@@ -171,16 +171,16 @@ class Database:
     def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Cursor:
         try:
             return self.conn.execute(sql, params)
-        except sqlite3.IntegrityError:
-            raise
+        except sqlite3.IntegrityError as exc:
+            raise ConstraintViolation(f"the database refused a change: {exc}") from None
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
         try:
             return self.conn.executemany(sql, rows)
-        except sqlite3.IntegrityError:
-            raise
+        except sqlite3.IntegrityError as exc:
+            raise ConstraintViolation(f"the database refused a change: {exc}") from None
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from None
 

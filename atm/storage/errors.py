@@ -25,3 +25,7 @@ class SchemaTooNew(StorageError):
 
 class UnsupportedDatabase(StorageError):
     pass
+
+
+class ConstraintViolation(StorageError):
+    """The database refused a write (a unique index, a foreign key, an audit trigger)."""

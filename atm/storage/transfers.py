@@ -9,6 +9,8 @@ from typing import Iterable, Sequence
 
 from atm.domain.transfer import Consent, Event, Status, Transaction
 from atm.domain.errors import StorageError
+from atm.domain.transfer import AssetsNotTransferable
+from atm.storage.errors import ConstraintViolation
 from atm.storage.database import Database, placeholders
 
 TXN_COLUMNS = ("id, source_account, source_va, target_account, target_va, same_company, state, requested_by, "
@@ -85,10 +87,17 @@ class TransferRepository:
              json.dumps(txn.form, ensure_ascii=False) if txn.form is not None else None,
              json.dumps(txn.warnings, ensure_ascii=False)),
         )
-        self.db.executemany(
-            "INSERT INTO transaction_items (transaction_id, seq, asset_id, kind, from_va) VALUES (?, ?, ?, ?, ?)",
-            [(txn.id, seq, aid, kind, va) for seq, (aid, kind, va) in enumerate(items, start=1)],
-        )
+        try:
+            self.db.executemany(
+                "INSERT INTO transaction_items (transaction_id, seq, asset_id, kind, from_va) VALUES (?, ?, ?, ?, ?)",
+                [(txn.id, seq, aid, kind, va) for seq, (aid, kind, va) in enumerate(items, start=1)],
+            )
+        except ConstraintViolation:
+            # The partial unique index: another unfinished transaction holds one of these assets (R5).
+            raise AssetsNotTransferable(
+                "an asset of this request was booked by another transaction meanwhile (R5); nothing was created; "
+                "run the request again to see which"
+            ) from None
         self._save_consents(txn)
         self._save_events(txn)
 

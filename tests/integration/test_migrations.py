@@ -6,7 +6,7 @@ import pytest
 
 from atm.storage import migrations
 from atm.storage.database import APPLICATION_ID, Database
-from atm.storage.errors import DatabaseCorrupt, DatabaseMissing, ForeignDatabase, SchemaTooNew
+from atm.storage.errors import ConstraintViolation, DatabaseCorrupt, DatabaseMissing, ForeignDatabase, SchemaTooNew
 from atm.storage.migrations import MIGRATIONS, ensure_schema, latest_version
 
 
@@ -97,7 +97,7 @@ def test_audit_events_cannot_be_rewritten(uow):
                " requested_by, created_at) VALUES ('T', 'b.example', 'b.example', 'DEFAULT', 1, 'cancelled',"
                " 'a@b.example', 'now')")
     db.execute("INSERT INTO events (transaction_id, at, actor, note) VALUES ('T', 'now', 'a@b.example', 'x')")
-    with pytest.raises(sqlite3.DatabaseError, match="never rewritten"):
+    with pytest.raises(ConstraintViolation, match="never rewritten"):
         db.execute("UPDATE events SET note = 'y'")
-    with pytest.raises(sqlite3.DatabaseError, match="never rewritten"):
+    with pytest.raises(ConstraintViolation, match="never rewritten"):
         db.execute("DELETE FROM events")
