@@ -43,6 +43,7 @@ def transaction(view, *, all_items: bool = False) -> None:
         if len(data["warnings"]) > WARNING_ROWS:
             console.print(f"  ... and {len(data['warnings']) - WARNING_ROWS} more (--json lists them all)")
     items = data["items"] if all_items else data["items"][:ITEM_ROWS]
+    total = sum(view.counts.values())
     table = Table(box=box.SIMPLE_HEAD, title="Items", pad_edge=False)
     table.add_column("Asset", no_wrap=True)
     for name in ("Kind", "Result", "Reason"):
@@ -50,8 +51,9 @@ def transaction(view, *, all_items: bool = False) -> None:
     for i in items:
         table.add_row(escape(i["asset_id"]), i["kind"], i["result"], escape(i["reason"] or ""))
     console.print(table)
-    if len(items) < len(data["items"]):
-        console.print(f"  ... {len(data['items']) - len(items)} more items (--all-items or --json)")
+    if len(items) < total:
+        console.print(f"  ... {total - len(items)} more items (atm status {data['transaction_id']} --all-items, "
+                      "or --json)")
     console.print("Timeline:")
     for e in data["events"]:
         change = f"{e['from'] or '(new)'} → {e['to']}" if e["from"] != e["to"] else f"({e['to']})"
@@ -63,7 +65,7 @@ def created(view) -> None:
     """After `atm request`: the id first, for scripts that read one line."""
     data = view.as_dict()
     print(data["transaction_id"])
-    message(f"{data['status']}: {len(data['items'])} asset(s) from {data['source']['domain']} to "
+    message(f"{data['status']}: {sum(view.counts.values())} asset(s) from {data['source']['domain']} to "
             f"{data['target']['domain']} / {data['target']['virtual_account']}.")
     for w in data["warnings"][:WARNING_ROWS]:
         message(f"  ! {w}")

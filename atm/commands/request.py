@@ -67,7 +67,8 @@ def request(
     for option, value in (("--from", spec.source), ("--to", spec.target), ("--to-va", spec.target_va)):
         if not value:
             raise MissingAnswer(f"{option} is required (no terminal to ask on)")
-    result = run_request(app.unit_of_work(), app.user_id, spec, dry_run=dry_run)
+    result = run_request(app.unit_of_work(), app.user_id, spec, dry_run=dry_run,
+                         item_limit=None if json_out else 0)
     if isinstance(result, Validation):
         if json_out:
             emit_json(result.as_dict())

@@ -59,7 +59,10 @@ def status(
         except ValueError:
             raise InvalidInput(f"--expect: unknown status {expect!r}; use a label or a state code like "
                                "transfer_completed") from None
-    view = view_transaction(app.unit_of_work(), app.user_id, txn)
+    from atm.commands._render import ITEM_ROWS
+
+    view = view_transaction(app.unit_of_work(), app.user_id, txn,
+                            item_limit=None if json_out or all_items else ITEM_ROWS)
     if json_out:
         emit_json(view.as_dict())
     else:

@@ -15,6 +15,13 @@ TxnArg = Annotated[str, typer.Argument(metavar="TXN", help="Transaction id, e.g.
 JsonOpt = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 
 
+def _items(json_out: bool) -> int | None:
+    """JSON lists every item; a terminal view needs only the first rows."""
+    from atm.commands._render import ITEM_ROWS
+
+    return None if json_out else ITEM_ROWS
+
+
 def _show(view, json_out: bool) -> None:
     from atm.commands import _render
 
@@ -62,7 +69,8 @@ def submit(ctx: typer.Context, txn: TxnArg, json_out: JsonOpt = False) -> None:
     from atm.services.transfers import submit as run_submit
 
     app = app_context(ctx)
-    view = _with_progress(lambda progress: run_submit(app.unit_of_work(), app.user_id, txn, progress=progress))
+    view = _with_progress(lambda progress: run_submit(app.unit_of_work(), app.user_id, txn, progress=progress,
+                                                         item_limit=_items(json_out)))
     _show(view, json_out)
 
 
@@ -87,7 +95,7 @@ def consent(
         raise InvalidInput(f"--side takes transferor or transferee, got {side!r}")
     app = app_context(ctx)
     view = run_consent(app.unit_of_work(), app.user_id, txn, accept=accept,
-                       side=side.strip().lower() if side else None)
+                       side=side.strip().lower() if side else None, item_limit=_items(json_out))
     _show(view, json_out)
 
 
@@ -111,7 +119,8 @@ def screen(
         raise MissingAnswer("--approve or --reject is required")
     app = app_context(ctx)
     view = _with_progress(lambda progress: run_screen(app.unit_of_work(), app.user_id, txn, approve=approve,
-                                                      reason=reason, progress=progress))
+                                                      reason=reason, progress=progress,
+                                                      item_limit=_items(json_out)))
     _show(view, json_out)
 
 
@@ -128,4 +137,4 @@ def cancel(
     from atm.services.transfers import cancel as run_cancel
 
     app = app_context(ctx)
-    _show(run_cancel(app.unit_of_work(), app.user_id, txn, reason=reason), json_out)
+    _show(run_cancel(app.unit_of_work(), app.user_id, txn, reason=reason, item_limit=_items(json_out)), json_out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from atm.domain.errors import InvalidInput
@@ -32,8 +33,11 @@ def read_asset_ids(path: Path) -> list[str]:
         raise InvalidInput(f"{path.name}: not UTF-8 text") from None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _check_id(path: Path, where: str, text: str) -> str:
-    if len(text) > MAX_ID or any(ord(c) < 32 for c in text):
+    if len(text) > MAX_ID or _CONTROL.search(text):
         raise InvalidInput(f"{path.name}: {where}: not an asset id: {text[:40]!r}")
     return text
 

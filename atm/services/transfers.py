@@ -9,6 +9,7 @@ every asset in exactly one place, and running the command again resumes.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
@@ -26,6 +27,8 @@ from atm.services.unit_of_work import UnitOfWork
 from atm.storage.transfers import Item, LandingFilter, StoredEvent, iso
 
 CHUNK = 5000
+YIELD_EVERY = 2.0  # seconds of back-to-back chunks before letting other writers in
+YIELD_FOR = 0.12
 MAX_FORM_TEXT = 2000
 Progress = Callable[[int, int], None]
 
@@ -158,8 +161,8 @@ def _place(account: SmartAccount, va: str | None) -> dict:
 # --- request ("Submit for Review") ---------------------------------------------------
 
 
-def request(uow: UnitOfWork, user_id: str | None, spec: RequestSpec, *, dry_run: bool = False
-            ) -> TransactionView | Validation:
+def request(uow: UnitOfWork, user_id: str | None, spec: RequestSpec, *, dry_run: bool = False,
+            item_limit: int | None = None) -> TransactionView | Validation:
     """Create a transaction and validate it at once; it waits in Pending Submission."""
     block = uow.read() if dry_run else uow.write()
     with block:
@@ -180,7 +183,7 @@ def request(uow: UnitOfWork, user_id: str | None, spec: RequestSpec, *, dry_run:
         )
         uow.transfers.add(txn, [(a.id, a.kind, a.virtual_account) for a in validation.eligible])
         uow.commit()
-        return _view(uow, txn)
+        return _view(uow, txn, item_limit=item_limit)
 
 
 def _validate(uow: UnitOfWork, user: User, spec: RequestSpec) -> Validation:
@@ -201,7 +204,7 @@ def _validate(uow: UnitOfWork, user: User, spec: RequestSpec) -> Validation:
     if not spec.asset_ids:
         raise MissingAnswer("no assets to transfer: pass --asset ID (repeatable) or --assets-file FILE")
     ids = list(dict.fromkeys(a.strip() for a in spec.asset_ids if a.strip()))
-    found = uow.assets.by_ids(ids)
+    found = uow.assets.by_ids(ids, minor_lines=False)
     active = uow.assets.active_transactions(ids)
     ssm = {va.name for va in source.virtual_accounts if va.ssm_onprem}
     src, dst = Place(source.domain, source_va), Place(target.domain, target_va)
@@ -323,8 +326,8 @@ CROSS_COMPANY_MESSAGE = ("Submitted. The assets move only after both sides conse
                          "approves the transfer request form.")
 
 
-def submit(uow: UnitOfWork, user_id: str | None, txn_id: str, *, progress: Progress | None = None
-           ) -> TransactionView:
+def submit(uow: UnitOfWork, user_id: str | None, txn_id: str, *, progress: Progress | None = None,
+           item_limit: int | None = None) -> TransactionView:
     """Re-validate and submit; same company runs the transfer, cross company waits for consent (R4).
 
     On a transaction left in Submitted or Transfer Initiated (a crash) it resumes to an end state.
@@ -334,6 +337,7 @@ def submit(uow: UnitOfWork, user_id: str | None, txn_id: str, *, progress: Progr
         txn, source, target = _visible(uow, user, txn_id)
         _require_admin_of_both(txn, source, target, "submit")
         at = now()
+        verified_at = None
         if txn.status is Status.PENDING_SUBMISSION:
             failures = _revalidate(uow, txn)
             if failures:
@@ -343,6 +347,7 @@ def submit(uow: UnitOfWork, user_id: str | None, txn_id: str, *, progress: Progr
                     [str(f) for f in failures],
                 )
             txn.apply(Action.SUBMIT, actor=user.id, at=at, note="Submit for Transfer")
+            verified_at = uow.db.data_version()
         if txn.status is Status.SUBMITTED:
             if txn.same_company:
                 txn.apply(Action.START_TRANSFER, actor=user.id, at=at, note="same company: no consent needed")
@@ -357,31 +362,32 @@ def submit(uow: UnitOfWork, user_id: str | None, txn_id: str, *, progress: Progr
         uow.transfers.save(txn)
         uow.commit()
     if txn.status is Status.TRANSFER_INITIATED:
-        execute(uow, txn.id, actor=user.id, progress=progress)
+        execute(uow, txn.id, actor=user.id, progress=progress, verified_at=verified_at)
     with uow.read():
         txn = uow.transfers.get(txn.id)
         message = CROSS_COMPANY_MESSAGE if not txn.same_company else (
             SAME_COMPANY_MESSAGE if txn.status.ended else None)
-        return _view(uow, txn, message=message)
+        return _view(uow, txn, message=message, item_limit=item_limit)
 
 
 def _revalidate(uow: UnitOfWork, txn: Transaction) -> list[Ineligibility]:
     """R5 again at Submit for Transfer: assets may have changed since the request."""
+    failures: list[Ineligibility] = []
+    check = _checker(uow, txn)
+    last = uow.transfers.last_seq(txn.id)
+    for first in range(1, last + 1, CHUNK):
+        for item, asset in uow.transfers.pending_with_assets(txn.id, first_seq=first, last_seq=first + CHUNK - 1):
+            verdict = check(asset, item.asset_id)
+            if verdict is not None:
+                failures.append(verdict)
+    return failures
+
+
+def _checker(uow: UnitOfWork, txn: Transaction) -> Callable[[Asset | None, str], Ineligibility | None]:
     source = uow.accounts.by_domain(txn.source_account)
     ssm = {va.name for va in source.virtual_accounts if va.ssm_onprem}
     src, dst = Place(txn.source_account, txn.source_va), Place(txn.target_account, txn.target_va)
-    failures: list[Ineligibility] = []
-    after = 0
-    while True:
-        items = uow.transfers.pending_items(txn.id, after_seq=after, limit=CHUNK)
-        if not items:
-            return failures
-        found = uow.assets.by_ids([i.asset_id for i in items])
-        for item in items:
-            verdict = _item_verdict(found.get(item.asset_id), item.asset_id, ssm, src, dst)
-            if verdict is not None:
-                failures.append(verdict)
-        after = items[-1].seq
+    return lambda asset, asset_id: _item_verdict(asset, asset_id, ssm, src, dst)
 
 
 def _item_verdict(asset: Asset | None, asset_id: str, ssm: set[str], src: Place, dst: Place
@@ -393,42 +399,50 @@ def _item_verdict(asset: Asset | None, asset_id: str, ssm: set[str], src: Place,
                          source=src, target=dst)
 
 
-def execute(uow: UnitOfWork, txn_id: str, *, actor: str, progress: Progress | None = None) -> None:
-    """R12: move the items chunk by chunk; each chunk is all-or-nothing, and a rerun resumes."""
-    after = 0
-    done = 0
-    total: int | None = None
+def execute(uow: UnitOfWork, txn_id: str, *, actor: str, progress: Progress | None = None,
+            verified_at: int | None = None) -> None:
+    """R12: move the items chunk by chunk; each chunk is all-or-nothing, and a rerun resumes.
+
+    Each chunk re-checks its assets (R5) unless nothing else has been committed to the database since
+    every pending item was verified (`verified_at`, a `data_version`): then they are as verified.
+    """
+    first = 1
+    held_since = time.monotonic()
     while True:
+        if time.monotonic() - held_since > YIELD_EVERY:
+            # Between chunks, step aside long enough for a waiting process's busy handler (it retries every
+            # 100 ms) to get the lock, so a long transfer does not time other writers out.
+            time.sleep(YIELD_FOR)
+            held_since = time.monotonic()
         with uow.write():
-            txn = uow.transfers.get(txn_id)
+            txn = uow.transfers.get(txn_id, details=False)
             if txn.status is not Status.TRANSFER_INITIATED:
                 return  # another process finished it meanwhile
-            if total is None:
-                counts = uow.transfers.item_counts(txn_id)
-                total = sum(counts.values())
-                done = total - counts.get("pending", 0)
-            items = uow.transfers.pending_items(txn_id, after_seq=after, limit=CHUNK)
-            at = now()
-            if not items:
-                _finish(uow, txn, actor=actor, at=at)
+            last = uow.transfers.last_seq(txn_id)
+            if first > last:
+                _finish(uow, txn, actor=actor, at=now())
                 uow.commit()
                 return
-            source = uow.accounts.by_domain(txn.source_account)
-            ssm = {va.name for va in source.virtual_accounts if va.ssm_onprem}
-            src, dst = Place(txn.source_account, txn.source_va), Place(txn.target_account, txn.target_va)
-            found = uow.assets.by_ids([i.asset_id for i in items])
-            failures = []
-            for item in items:
-                verdict = _item_verdict(found.get(item.asset_id), item.asset_id, ssm, src, dst)
-                if verdict is not None:
-                    failures.append((item.seq, f"changed before the move: {verdict.message}"))
-            uow.transfers.fail_items(txn_id, failures)
-            uow.transfers.move_pending(txn, first_seq=items[0].seq, last_seq=items[-1].seq)
+            chunk_end = first + CHUNK - 1
+            if verified_at is None or uow.db.data_version() != verified_at:
+                verified_at = None  # someone else wrote: from here on every chunk is checked
+                uow.transfers.fail_items(txn_id, _changed_items(uow, txn, first, chunk_end))
+            uow.transfers.move_pending(txn, first_seq=first, last_seq=chunk_end)
             uow.commit()
-        after = items[-1].seq
-        done += len(items)
         if progress is not None:
-            progress(done, total)
+            progress(min(chunk_end, last), last)
+        first = chunk_end + 1
+
+
+def _changed_items(uow: UnitOfWork, txn: Transaction, first: int, last: int) -> list[tuple[int, str]]:
+    """R12: items whose asset changed since validation cannot move; each gets its reason."""
+    check = _checker(uow, txn)
+    failures = []
+    for item, asset in uow.transfers.pending_with_assets(txn.id, first_seq=first, last_seq=last):
+        verdict = check(asset, item.asset_id)
+        if verdict is not None:
+            failures.append((item.seq, f"changed before the move: {verdict.message}"))
+    return failures
 
 
 def _finish(uow: UnitOfWork, txn: Transaction, *, actor: str, at: datetime) -> None:
@@ -452,10 +466,10 @@ def _finish(uow: UnitOfWork, txn: Transaction, *, actor: str, at: datetime) -> N
 
 
 def consent(uow: UnitOfWork, user_id: str | None, txn_id: str, *, accept: bool | None = None,
-            side: str | None = None) -> TransactionView:
+            side: str | None = None, item_limit: int | None = None) -> TransactionView:
     """R10: view the consents, or accept/decline for the side this user administers."""
     if accept is None:
-        return view_transaction(uow, user_id, txn_id)
+        return view_transaction(uow, user_id, txn_id, item_limit=item_limit)
     with uow.write():
         user = acting_user(uow, user_id)
         txn, source, target = _visible(uow, user, txn_id)
@@ -475,14 +489,14 @@ def consent(uow: UnitOfWork, user_id: str | None, txn_id: str, *, accept: bool |
                                  "and the assets stay at the source", at)
         uow.transfers.save(txn)
         uow.commit()
-        return _view(uow, txn)
+        return _view(uow, txn, item_limit=item_limit)
 
 
 LEGAL_MAILBOX = "the licensing legal mailbox"
 
 
 def screen(uow: UnitOfWork, user_id: str | None, txn_id: str, *, approve: bool, reason: str | None = None,
-           progress: Progress | None = None) -> TransactionView:
+           progress: Progress | None = None, item_limit: int | None = None) -> TransactionView:
     """R11: a compliance user approves (the transfer runs) or rejects with a reason."""
     reason = (reason or "").strip() or None
     if not approve and reason is None:
@@ -505,10 +519,11 @@ def screen(uow: UnitOfWork, user_id: str | None, txn_id: str, *, approve: bool, 
         uow.commit()
     if txn.status is Status.TRANSFER_INITIATED:
         execute(uow, txn.id, actor=user.id, progress=progress)
-    return view_transaction(uow, user_id, txn.id)
+    return view_transaction(uow, user_id, txn.id, item_limit=item_limit)
 
 
-def cancel(uow: UnitOfWork, user_id: str | None, txn_id: str, *, reason: str | None = None) -> TransactionView:
+def cancel(uow: UnitOfWork, user_id: str | None, txn_id: str, *, reason: str | None = None,
+           item_limit: int | None = None) -> TransactionView:
     """R8: cancel before Submit for Transfer; the assets stay at the source."""
     with uow.write():
         user = acting_user(uow, user_id)
@@ -521,7 +536,7 @@ def cancel(uow: UnitOfWork, user_id: str | None, txn_id: str, *, reason: str | N
             uow.transfers.notify(txn.id, [txn.requested_by], "cancelled", f"{txn.id}: cancelled by {user.id}", at)
         uow.transfers.save(txn)
         uow.commit()
-        return _view(uow, txn)
+        return _view(uow, txn, item_limit=item_limit)
 
 
 # --- reading -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ FILTER_COLUMNS = {
     "pak": "pak", "serial": "serial_number", "pid": "pid", "host_id": "host_id", "uuid": "uuid",
 }
 CHUNK = 500
+BY_ID_CHUNK = 5000  # well under SQLite's 32,766 bound parameters
 
 
 def asset_row(asset: Asset) -> tuple:
@@ -48,19 +49,13 @@ def asset_row(asset: Asset) -> tuple:
 
 
 def row_asset(row: Sequence, minor: tuple[MinorLine, ...] = ()) -> Asset:
+    # Positional construction, in the dataclasses' field order: this runs for every asset a command reads.
     (aid, kind, account, va, pid, ltype, so, reserved, line, qty, wo, sub, pak, in_use, ea, pu,
      serial, host, uuid, pnp, cslu) = row
     if kind == "license":
-        return License(
-            id=aid, account=account, virtual_account=va, pid=pid, quantity=qty, sales_order=so, line=line,
-            web_order=wo, subscription_id=sub, pak=pak, license_type=ltype, in_use=in_use or 0,
-            enterprise_agreement=bool(ea), reserved=bool(reserved), pending_upgrade=bool(pu),
-            minor_lines=minor,
-        )
-    return Device(
-        id=aid, serial_number=serial, pid=pid, account=account, virtual_account=va, host_id=host, uuid=uuid,
-        license_type=ltype, pnp_status=pnp, sales_order=so, cslu=bool(cslu), reserved=bool(reserved),
-    )
+        return License(aid, account, va, pid, qty, so, line, wo, sub, pak, ltype, in_use or 0, bool(ea),
+                       bool(reserved), bool(pu), minor)
+    return Device(aid, serial, pid, account, va, host, uuid, ltype, pnp, so, bool(cslu), bool(reserved))
 
 
 @dataclass(frozen=True)
@@ -112,12 +107,13 @@ class AssetRepository:
             minor = self.minor_lines([r[0] for r in rows if r[1] == "license"])
             yield [row_asset(row, minor.get(row[0], ())) for row in rows]
 
-    def by_ids(self, ids: Sequence[str]) -> dict[str, Asset]:
+    def by_ids(self, ids: Sequence[str], *, minor_lines: bool = True) -> dict[str, Asset]:
+        """Assets by id; without `minor_lines` the licenses come without them (enough for R5 and R13)."""
         out: dict[str, Asset] = {}
-        for start in range(0, len(ids), CHUNK):
-            chunk = list(ids[start:start + CHUNK])
+        for start in range(0, len(ids), BY_ID_CHUNK):
+            chunk = list(ids[start:start + BY_ID_CHUNK])
             rows = self.db.execute(f"{SELECT} WHERE id IN ({placeholders(len(chunk))})", chunk).fetchall()
-            minor = self.minor_lines([r[0] for r in rows if r[1] == "license"])
+            minor = self.minor_lines([r[0] for r in rows if r[1] == "license"]) if minor_lines else {}
             for row in rows:
                 out[row[0]] = row_asset(row, minor.get(row[0], ()))
         return out
@@ -139,8 +135,8 @@ class AssetRepository:
     def active_transactions(self, asset_ids: Sequence[str]) -> dict[str, str]:
         """Asset id -> the transaction that holds it and has not ended (R5)."""
         out: dict[str, str] = {}
-        for start in range(0, len(asset_ids), CHUNK):
-            chunk = list(asset_ids[start:start + CHUNK])
+        for start in range(0, len(asset_ids), BY_ID_CHUNK):
+            chunk = list(asset_ids[start:start + BY_ID_CHUNK])
             if chunk:
                 out.update(self.db.execute(
                     "SELECT asset_id, transaction_id FROM transaction_items "

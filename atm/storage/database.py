@@ -162,6 +162,10 @@ class Database:
             raise
         self.commit()
 
+    def data_version(self) -> int | None:
+        """Changes when another connection commits (never for this one's own commits); None: unknown."""
+        return self.one("PRAGMA data_version")
+
     def tune_for_bulk_load(self) -> None:
         """A large page cache for one big transaction: the indexes stay in memory instead of spilling."""
         self.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")

@@ -179,8 +179,6 @@ def m002_transfers(db: Database) -> None:
             PRIMARY KEY (transaction_id, seq)
         );
         CREATE UNIQUE INDEX ux_items_active_asset ON transaction_items (asset_id) WHERE active = 1;
-        CREATE UNIQUE INDEX ux_items_asset ON transaction_items (transaction_id, asset_id);
-        CREATE INDEX ix_items_asset ON transaction_items (asset_id);
         CREATE TABLE consents (
             transaction_id TEXT NOT NULL REFERENCES transactions (id),
             side TEXT NOT NULL CHECK (side IN ('transferor', 'transferee')),

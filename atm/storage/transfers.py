@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from atm.domain.transfer import Consent, Event, Status, Transaction
 from atm.domain.errors import StorageError
 from atm.domain.transfer import AssetsNotTransferable
 from atm.storage.errors import ConstraintViolation
+from atm.domain.model import Asset
+from atm.storage.assets import COLUMNS as ASSET_COLUMNS, row_asset
 from atm.storage.database import Database, placeholders
 
 TXN_COLUMNS = ("id, source_account, source_va, target_account, target_va, same_company, state, requested_by, "
@@ -29,8 +31,9 @@ def from_iso(text: str | None) -> datetime | None:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
+    """One asset of a transaction (a tuple: a hundred thousand of them are built per command)."""
+
     seq: int
     asset_id: str
     kind: str
@@ -101,8 +104,10 @@ class TransferRepository:
         self._save_consents(txn)
         self._save_events(txn)
 
-    def get(self, txn_id: str) -> Transaction | None:
-        row = self.db.execute(f"SELECT {TXN_COLUMNS} FROM transactions WHERE id = ?", (txn_id,)).fetchone()
+    def get(self, txn_id: str, *, details: bool = True) -> Transaction | None:
+        """The aggregate; without `details` the form and warnings (large, never changed) stay unread."""
+        columns = TXN_COLUMNS if details else TXN_COLUMNS.replace(", form, warnings", ", NULL, NULL")
+        row = self.db.execute(f"SELECT {columns} FROM transactions WHERE id = ?", (txn_id,)).fetchone()
         if row is None:
             return None
         (tid, src, src_va, dst, dst_va, same, state, by, created, completed, form, warnings) = row
@@ -110,7 +115,7 @@ class TransferRepository:
             id=tid, source_account=src, source_va=src_va, target_account=dst, target_va=dst_va,
             same_company=bool(same), requested_by=by, created_at=from_iso(created), status=Status(state),
             completed_at=from_iso(completed), form=json.loads(form) if form else None,
-            warnings=json.loads(warnings),
+            warnings=json.loads(warnings) if warnings else [],
         )
         for side, decision, by_user, at in self.db.execute(
             "SELECT side, decision, by_user, at FROM consents WHERE transaction_id = ? ORDER BY side DESC", (tid,)
@@ -120,9 +125,10 @@ class TransferRepository:
 
     def save(self, txn: Transaction) -> None:
         """Persist the status and append the new events; events already stored are never touched (R15)."""
+        # The form and the warnings are fixed when the transaction is opened.
         self.db.execute(
-            "UPDATE transactions SET state = ?, completed_at = ?, warnings = ? WHERE id = ?",
-            (txn.status.value, iso(txn.completed_at), json.dumps(txn.warnings, ensure_ascii=False), txn.id),
+            "UPDATE transactions SET state = ?, completed_at = ? WHERE id = ?",
+            (txn.status.value, iso(txn.completed_at), txn.id),
         )
         self._save_consents(txn)
         self._save_events(txn)
@@ -159,19 +165,27 @@ class TransferRepository:
                "WHERE transaction_id = ? ORDER BY seq")
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [Item(*row) for row in self.db.execute(sql, (txn_id,))]
+        return list(map(Item._make, self.db.execute(sql, (txn_id,))))
 
     def item_counts(self, txn_id: str) -> dict[str, int]:
         return dict(self.db.execute(
             "SELECT result, count(*) FROM transaction_items WHERE transaction_id = ? GROUP BY result", (txn_id,)
         ).fetchall())
 
-    def pending_items(self, txn_id: str, *, after_seq: int, limit: int) -> list[Item]:
-        return [Item(*row) for row in self.db.execute(
-            "SELECT seq, asset_id, kind, from_va, result, reason FROM transaction_items "
-            "WHERE transaction_id = ? AND result = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
-            (txn_id, after_seq, limit),
-        )]
+    def last_seq(self, txn_id: str) -> int:
+        return self.db.one("SELECT coalesce(max(seq), 0) FROM transaction_items WHERE transaction_id = ?",
+                           (txn_id,))
+
+    def pending_with_assets(self, txn_id: str, *, first_seq: int, last_seq: int) -> list[tuple[Item, Asset | None]]:
+        """Pending items of a seq range with their assets as they are now (None: the asset is gone)."""
+        rows = self.db.execute(
+            "SELECT i.seq, i.asset_id, i.kind, i.from_va, i.result, i.reason, "
+            + ", ".join(f"a.{c}" for c in ASSET_COLUMNS)
+            + " FROM transaction_items i LEFT JOIN assets a ON a.id = i.asset_id"
+            " WHERE i.transaction_id = ? AND i.result = 'pending' AND i.seq BETWEEN ? AND ? ORDER BY i.seq",
+            (txn_id, first_seq, last_seq),
+        ).fetchall()
+        return [(Item._make(row[:6]), row_asset(row[6:]) if row[6] is not None else None) for row in rows]
 
     def fail_items(self, txn_id: str, failures: Iterable[tuple[int, str]]) -> None:
         self.db.executemany(
