@@ -754,11 +754,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nkept the files in {workdir}")
         else:
             cleanup(workdir, own_dir)
+    return finish(report, args.json_out)
+
+
+def finish(report: Report, json_out: Path | None) -> int:
+    """Print the summary, save the figures if asked; exit status 0 only when every target passed."""
     print_summary(report)
-    if args.json_out:
+    if json_out:
         payload = {"settings": report.settings, "figures": [f.as_dict() for f in report.figures]}
-        args.json_out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-        print(f"\nfigures saved to {args.json_out}")
+        json_out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        print(f"\nfigures saved to {json_out}")
     return 0 if all(f.passed is not False for f in report.figures) else 1
 
 

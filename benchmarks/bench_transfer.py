@@ -36,7 +36,7 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (the sibling script, importable once its folder is on sys.path)
-    Figure, Report, find_atm, iter_devices, iter_licenses, print_summary, remove_db, run, run_measured,
+    Figure, Report, find_atm, finish, iter_devices, iter_licenses, remove_db, run, run_measured,
     split_counts, write_array,
 )
 
@@ -273,12 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nkept the files in {workdir}")
         else:
             cleanup(workdir, own_dir)
-    print_summary(report)
-    if args.json_out:
-        payload = {"settings": report.settings, "figures": [f.as_dict() for f in report.figures]}
-        args.json_out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-        print(f"\nfigures saved to {args.json_out}")
-    return 0 if all(f.passed is not False for f in report.figures) else 1
+    return finish(report, args.json_out)
 
 
 if __name__ == "__main__":
