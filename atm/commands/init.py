@@ -27,6 +27,8 @@ def init(
         emit_json(result.as_dict())
         return
     message(f"Database: {result.path} (schema {result.schema_version})")
+    if result.sample_skipped:
+        message("It already holds data, so the sample was not loaded again (remove the file to start afresh).")
     if result.imported is not None:
         s = result.imported
         message(

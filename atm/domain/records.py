@@ -279,7 +279,8 @@ def parse_license(rec: object) -> License:
 
 def parse_device(rec: object) -> Device:
     rec = _unknown_keys(rec, DEVICE_KEYS)
-    serial = _text(rec, "serial_number", required=True)
+    # Serial numbers are case-insensitive: one device, one spelling (it is also the default id).
+    serial = _text(rec, "serial_number", required=True).upper()
     return Device(
         id=_text(rec, "id") or serial,
         serial_number=serial,

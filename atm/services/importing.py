@@ -43,7 +43,7 @@ class _Importer:
     problems: list[InvalidRecord] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
     asset_where: dict[str, str] = field(default_factory=dict)
-    serial_where: dict[str, str] = field(default_factory=dict)
+    key_where: dict = field(default_factory=dict)  # serial number, or (sales order, line): first record
     # First record to use each reference, to name it if the reference is dangling.
     place_where: dict[tuple[str, str], str] = field(default_factory=dict)
     role_where: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -96,13 +96,20 @@ class _Importer:
             return self._problem(label, "id", f"{asset.id!r} appears twice in the file (first at {first})")
         self.asset_where[asset.id] = where
         if isinstance(asset, Device):
-            first = self.serial_where.get(asset.serial_number)
+            first = self.key_where.get(asset.serial_number)
             if first is not None:
                 return self._problem(label, "serial_number",
                                      f"{asset.serial_number!r} appears twice in the file (first at {first})")
-            self.serial_where[asset.serial_number] = where
+            self.key_where[asset.serial_number] = where
             self.summary.devices += 1
         else:
+            if asset.sales_order is not None and asset.line is not None:
+                key = (asset.sales_order, asset.line)
+                first = self.key_where.get(key)
+                if first is not None:
+                    return self._problem(label, "line", f"sales order {asset.sales_order} line {asset.line} "
+                                                        f"appears twice in the file (first at {first})")
+                self.key_where[key] = where
             self.summary.licenses += 1
         self.place_where.setdefault((asset.account, asset.virtual_account), label)
         if not self.problems:
@@ -112,24 +119,44 @@ class _Importer:
 
     def _flush(self) -> None:
         batch, self.assets = self.assets, []
+        self._check_existing(batch)
         try:
-            clashes = self.uow.assets.upsert(batch)
+            self.uow.assets.upsert(batch)
         except ConstraintViolation:
-            clashes = []
-            for asset in batch:
-                if isinstance(asset, Device):
-                    owner = self.uow.assets.serial_owner(asset.serial_number)
-                    if owner is not None and owner != asset.id:
-                        where = self.asset_where[asset.id]
-                        self._problem(f"{where} ({asset.id})", "serial_number",
-                                      f"{asset.serial_number!r} already belongs to asset {owner}")
-                        raise self._failure()
+            self._explain_conflict(batch)
             raise
-        for aid in clashes:
-            self._problem(f"{self.asset_where[aid]} ({aid})", "id",
-                          f"{aid!r} already exists as an asset of the other kind")
-        if clashes:
+
+    def _check_existing(self, batch: list[Asset]) -> None:
+        """Re-import updates an asset's details, never its kind or its place: assets move only by a transfer,
+        which is checked and audited (R1, R9, R15); an import must not undo or overtake one."""
+        placed = self.uow.assets.placements([a.id for a in batch])
+        for asset in batch:
+            old = placed.get(asset.id)
+            if old is None:
+                continue
+            kind, account, va = old
+            label = f"{self.asset_where[asset.id]} ({asset.id})"
+            if kind != asset.kind:
+                self._problem(label, "id", f"{asset.id!r} already exists as a {kind}")
+            elif account != asset.account:
+                self._problem(label, "account", f"{asset.id} is in {account}; an import never moves an asset to "
+                                                "another Smart Account (transfer it with atm request)")
+            elif va != asset.virtual_account:
+                self._problem(label, "virtual_account", f"{asset.id} is in virtual account {va!r}; an import never "
+                                                        "moves an asset (transfer it with atm request)")
+        if self.problems:
             raise self._failure()
+
+    def _explain_conflict(self, batch: list[Asset]) -> None:
+        for asset in batch:
+            owner = self.uow.assets.owner_of_natural_key(asset)
+            if owner is not None and owner != asset.id:
+                field_name = "serial_number" if isinstance(asset, Device) else "line"
+                what = (f"serial number {asset.serial_number!r}" if isinstance(asset, Device)
+                        else f"sales order {asset.sales_order} line {asset.line}")
+                self._problem(f"{self.asset_where[asset.id]} ({asset.id})", field_name,
+                              f"{what} already belongs to asset {owner}")
+                raise self._failure()
 
     def finish(self) -> ImportSummary:
         if not self.problems:

@@ -16,6 +16,7 @@ class InitResult:
     path: str
     schema_version: int
     imported: ImportSummary | None
+    sample_skipped: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -37,5 +38,9 @@ def sample_path() -> Path:
 
 
 def initialise(uow: UnitOfWork, *, sample: bool) -> InitResult:
-    imported = import_file(uow, sample_path()) if sample else None
-    return InitResult(uow.db.path, current_version(uow.db), imported)
+    """Create or upgrade the database; load the sample only into an empty one (never over real data,
+    where re-importing it would also try to move transferred assets back)."""
+    with uow.read():
+        empty = not uow.accounts.any()
+    imported = import_file(uow, sample_path()) if sample and empty else None
+    return InitResult(uow.db.path, current_version(uow.db), imported, sample_skipped=sample and not empty)

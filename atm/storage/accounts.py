@@ -67,6 +67,9 @@ class AccountRepository:
             for d, n, le, role in self.db.execute(sql, params)
         ]
 
+    def any(self) -> bool:
+        return self.db.one("SELECT 1 FROM accounts LIMIT 1") is not None
+
     def by_domain(self, domain: str) -> SmartAccount | None:
         row = self.db.execute(
             "SELECT domain, name, legal_entity FROM accounts WHERE domain = ?", (domain,)

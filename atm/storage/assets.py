@@ -147,18 +147,11 @@ class AssetRepository:
 
     # --- import --------------------------------------------------------------
 
-    def upsert(self, assets: list[Asset]) -> list[str]:
-        """Insert or update assets by id; returns ids that exist with the other kind (not written)."""
+    def upsert(self, assets: list[Asset]) -> None:
+        """Insert or update assets by id (an id of the other kind is left alone), replacing minor lines."""
         if not assets:
-            return []
-        rows = [asset_row(a) for a in assets]
-        cursor = self.db.executemany(UPSERT, rows)
-        clashes: list[str] = []
-        if cursor.rowcount != len(rows):
-            kinds = {a.id: a.kind for a in assets}
-            for aid, kind in self._kinds(list(kinds)):
-                if kinds[aid] != kind:
-                    clashes.append(aid)
+            return
+        self.db.executemany(UPSERT, [asset_row(a) for a in assets])
         licenses = [a for a in assets if isinstance(a, License)]
         if licenses:
             self.db.executemany("DELETE FROM minor_lines WHERE license_id = ?", [(a.id,) for a in licenses])
@@ -166,12 +159,24 @@ class AssetRepository:
                 "INSERT INTO minor_lines (license_id, line, pid, quantity) VALUES (?, ?, ?, ?)",
                 [(a.id, m.line, m.pid, m.quantity) for a in licenses for m in a.minor_lines],
             )
-        return clashes
 
-    def _kinds(self, ids: list[str]) -> Iterable[tuple[str, str]]:
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
-            yield from self.db.execute(f"SELECT id, kind FROM assets WHERE id IN ({placeholders(len(chunk))})", chunk)
+    def placements(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """Existing asset id -> (kind, account, virtual account)."""
+        out: dict[str, tuple[str, str, str]] = {}
+        for start in range(0, len(ids), BY_ID_CHUNK):
+            chunk = list(ids[start:start + BY_ID_CHUNK])
+            for aid, kind, account, va in self.db.execute(
+                f"SELECT id, kind, account, virtual_account FROM assets WHERE id IN ({placeholders(len(chunk))})",
+                chunk,
+            ):
+                out[aid] = (kind, account, va)
+        return out
 
-    def serial_owner(self, serial: str) -> str | None:
-        return self.db.one("SELECT id FROM assets WHERE serial_number = ?", (serial,))
+    def owner_of_natural_key(self, asset: Asset) -> str | None:
+        """The asset that already has this device's serial number, or this license's sales order line."""
+        if isinstance(asset, Device):
+            return self.db.one("SELECT id FROM assets WHERE serial_number = ?", (asset.serial_number,))
+        if asset.sales_order is None or asset.line is None:
+            return None
+        return self.db.one("SELECT id FROM assets WHERE kind = 'license' AND sales_order = ? AND line = ?",
+                           (asset.sales_order, asset.line))

@@ -85,6 +85,7 @@ def m001_initial(db: Database) -> None:
         CREATE INDEX ix_assets_subscription ON assets (subscription_id);
         CREATE INDEX ix_assets_pak ON assets (pak);
         CREATE UNIQUE INDEX ux_assets_serial ON assets (serial_number);
+        CREATE UNIQUE INDEX ux_assets_order_line ON assets (sales_order, line) WHERE kind = 'license';
         CREATE INDEX ix_assets_pid ON assets (pid);
         CREATE INDEX ix_assets_host_id ON assets (host_id);
         CREATE INDEX ix_assets_uuid ON assets (uuid);

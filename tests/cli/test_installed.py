@@ -99,3 +99,12 @@ def test_usage_errors_exit_2_without_a_traceback(run_atm):
     assert result.returncode == 2 and "--account" in result.stderr and "Traceback" not in result.stderr
     result = run_atm("--as", TARO, "request", "--from", "acme.co.jp")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_init_sample_twice_keeps_the_data(run_atm):
+    assert run_atm("init", "--sample").returncode == 0
+    result = run_atm("init", "--sample", "--json")
+    assert result.returncode == 0 and json.loads(result.stdout)["imported"] is None
+    assert "not loaded again" not in result.stderr  # --json: no chatter
+    result = run_atm("init", "--sample")
+    assert result.returncode == 0 and "not loaded again" in result.stderr

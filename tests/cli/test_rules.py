@@ -469,14 +469,23 @@ def test_r5_submit_revalidates_and_refuses_an_asset_changed_meanwhile(cli, sampl
     assert locate(cli, "FOC2231X0AB") == [(ACME, "DEFAULT")]
 
 
-def test_r5_submit_revalidates_an_asset_moved_out_of_the_source_meanwhile(cli, sample_db, tmp_path):
+def test_r9_an_import_cannot_move_an_asset_out_of_its_transaction(cli, sample_db, tmp_path):
     txn = make_request(cli, "SO12345678-3")["transaction_id"]
-    import_license_change(cli, tmp_path, "SO12345678-3", account=GLOBEX)
-    result = cli("submit", txn, user=TARO)
-    assert result.exit_code == 1
-    assert "SO12345678-3" in result.stderr
-    assert txn_status(cli, txn)["state"] == "pending_submission"
-    assert locate(cli, "SO12345678-3") == [(GLOBEX, "DEFAULT")]
+    record = next(lic for lic in json.loads(SAMPLE.read_text(encoding="utf-8"))["licenses"]
+                  if lic["id"] == "SO12345678-3")
+    result = cli("import", str(write_json(tmp_path / "move.json", {"licenses": [dict(record, account=GLOBEX)]})))
+    assert result.exit_code == 2
+    assert "account: SO12345678-3 is in acme.co.jp; an import never moves an asset" in result.stderr
+    assert locate(cli, "SO12345678-3") == [(ACME, "DEFAULT")]
+    assert cli.json("submit", txn, user=TARO)["state"] == "transfer_completed"
+
+
+def test_r9_reimporting_stale_data_does_not_undo_a_completed_transfer(cli, sample_db):
+    txn = make_request(cli, "SO12345678-3")["transaction_id"]
+    assert cli.json("submit", txn, user=TARO)["state"] == "transfer_completed"
+    result = cli("import", str(SAMPLE))
+    assert result.exit_code == 2 and "never moves an asset" in result.stderr
+    assert locate(cli, "SO12345678-3") == [(OSAKA, "DEFAULT")]
 
 
 # --- R6 no split ------------------------------------------------------------------------------

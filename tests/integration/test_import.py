@@ -29,12 +29,41 @@ def test_reimporting_updates_instead_of_duplicating(uow, tmp_path):
     import_file(uow, write_json(tmp_path / "w.json", world))
     world["licenses"][0]["quantity"] = 9
     world["licenses"][0]["minor_lines"] = [{"line": "1.2", "pid": "LIC-A-2", "quantity": 9}]
-    world["devices"][0]["virtual_account"] = "Edge"
+    world["devices"][0]["pnp_status"] = "Error"
     import_file(uow, write_json(tmp_path / "w.json", world))
     assert counts(uow)["assets"] == 6 and counts(uow)["minor_lines"] == 1
     assert uow.db.one("SELECT quantity FROM assets WHERE id = 'SO500-1'") == 9
     assert uow.db.one("SELECT line FROM minor_lines WHERE license_id = 'SO500-1'") == "1.2"
-    assert uow.db.one("SELECT virtual_account FROM assets WHERE id = 'SER1'") == "Edge"
+    assert uow.db.one("SELECT pnp_status FROM assets WHERE id = 'SER1'") == "Error"
+
+
+@pytest.mark.parametrize("field, value", [("account", "south.example"), ("virtual_account", "Edge")])
+def test_an_import_never_moves_an_existing_asset(uow, tmp_path, field, value):
+    import_file(uow, write_json(tmp_path / "w.json", small_world()))
+    world = small_world()
+    world["devices"][0][field] = value
+    message = refused(uow, tmp_path, world)
+    assert f"devices[0] (SER1): {field}: SER1 is in" in message and "never moves an asset" in message
+    assert uow.db.one("SELECT account || '/' || virtual_account FROM assets WHERE id = 'SER1'") == \
+        "north.example/DEFAULT"
+
+
+def test_a_serial_number_is_one_device_whatever_its_case(uow, tmp_path):
+    world = small_world()
+    world["devices"].append({"serial_number": " ser1", "pid": "DEV-X", "account": "north.example"})
+    assert "devices[3] (SER1): id: 'SER1' appears twice in the file" in refused(uow, tmp_path, world)
+    world["devices"][3]["id"] = "OTHER-ID"
+    assert "devices[3] (OTHER-ID): serial_number: 'SER1' appears twice in the file" in refused(uow, tmp_path, world)
+
+
+def test_a_sales_order_line_is_one_license_whatever_its_id(uow, tmp_path):
+    import_file(uow, write_json(tmp_path / "w.json", small_world()))
+    world = {"licenses": [{"id": "COPY-1", "account": "north.example", "sales_order": "500", "line": "1",
+                           "pid": "LIC-A", "quantity": 5}]}
+    assert "line: sales order 500 line 1 already belongs to asset SO500-1" in refused(uow, tmp_path, world)
+    world["licenses"].append(dict(world["licenses"][0], id="COPY-2", sales_order="501"))
+    world["licenses"].append(dict(world["licenses"][0], id="COPY-3", sales_order="501"))
+    assert "sales order 501 line 1 appears twice in the file" in refused(uow, tmp_path, world)
 
 
 def refused(uow, tmp_path, world, name="bad.json"):
@@ -96,13 +125,13 @@ def test_an_id_of_the_other_kind_is_refused(uow, tmp_path):
     world = small_world()
     world["devices"] = [{"id": "SO500-1", "serial_number": "OTHER", "pid": "D", "account": "north.example"}]
     world["licenses"] = []
-    assert "'SO500-1' already exists as an asset of the other kind" in refused(uow, tmp_path, world)
+    assert "'SO500-1' already exists as a license" in refused(uow, tmp_path, world)
 
 
 def test_a_serial_owned_by_another_asset_is_refused(uow, tmp_path):
     import_file(uow, write_json(tmp_path / "w.json", small_world()))
     world = {"devices": [{"id": "NEW-ID", "serial_number": "SER1", "pid": "D", "account": "north.example"}]}
-    assert "serial_number: 'SER1' already belongs to asset SER1" in refused(uow, tmp_path, world)
+    assert "serial_number: serial number 'SER1' already belongs to asset SER1" in refused(uow, tmp_path, world)
 
 
 def test_invalid_json_is_refused_with_its_place(uow, tmp_path):

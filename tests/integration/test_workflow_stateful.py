@@ -35,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
@@ -629,7 +630,14 @@ class TransferWorkflow(RuleBasedStateMachine):
         else:
             rec[change] = True
         self.import_count += 1
-        import_file(self.uow, self._write(f"re{self.import_count}.json", {section: [rec]}))
+        path = self._write(f"re{self.import_count}.json", {section: [rec]})
+        if rec["virtual_account"] != m.va:
+            # An import never moves an asset: placement changes only by a transfer (R1, R9, R15).
+            with pytest.raises(InvalidInput, match="never moves an asset"):
+                import_file(self.uow, path)
+            self._sync()
+            return
+        import_file(self.uow, path)
         self.records[aid] = rec
         m.va = rec["virtual_account"]
         if section == "licenses":
