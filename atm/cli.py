@@ -63,5 +63,27 @@ app.command("status")(status.status)
 app.command("notifications")(notifications.notifications)
 
 
+def _usage_error_class() -> type[Exception]:
+    # Typer raises click's ClickException (vendored in new Typer releases); find it without a private import.
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main() -> None:
-    app()
+    """The console script: usage errors come out as one `Error:` line first (SPEC section 4), exit 2."""
+    import sys
+
+    try:
+        code = app(standalone_mode=False)
+    except _usage_error_class() as error:
+        if not error.format_message():  # no arguments: the help was shown
+            sys.exit(error.exit_code)
+        hint = ""
+        ctx = getattr(error, "ctx", None)
+        if ctx is not None:
+            hint = f"\nTry '{ctx.command_path} --help' for help."
+        sys.stderr.write(f"Error: {error.format_message()}{hint}\n")
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        sys.stderr.write("Cancelled.\n")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

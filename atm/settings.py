@@ -14,10 +14,10 @@ def default_db_path() -> Path:
 
 def resolve_db(option: str | None) -> str:
     """`--db`, then `ATM_DB`, then `atm.db` in the user's data directory."""
-    if option:
+    if option is not None:
         return option
     env = os.environ.get("ATM_DB")
-    if env:
+    if env:  # an empty variable counts as unset
         return env
     return str(default_db_path())
 

@@ -35,7 +35,9 @@ def exit_code(error: AtmError) -> int:
 def report(error: AtmError) -> None:
     """First line says what is wrong; the lines after it may list every offending item."""
     lines = [f"Error: {error.message}"] + [f"  {d}" for d in error.details]
-    sys.stderr.write("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    # Echoed input may hold undecodable bytes (lone surrogates); show them escaped, never crash on them.
+    sys.stderr.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def guarded(fn: F) -> F:

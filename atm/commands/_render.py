@@ -98,8 +98,11 @@ def landing(rows) -> None:
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Transaction", no_wrap=True)
-    for name in ("Source", "Target", "Transaction date", "Completion date", "Status"):
-        table.add_column(name)
+    for name in ("Source", "Target"):
+        table.add_column(name, overflow="fold")
+    table.add_column("Requested", no_wrap=True)
+    table.add_column("Completed", no_wrap=True)
+    table.add_column("Status")
     for r in rows:
         d = r.as_dict()
         table.add_row(d["transaction_id"], escape(d["source"]["domain"]), escape(d["target"]["domain"]),

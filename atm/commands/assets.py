@@ -34,7 +34,7 @@ def list_(
     search: Annotated[Optional[str], typer.Option("--search", help="Match part of any text field.")] = None,
     lines: Annotated[bool, typer.Option("--lines", help="Show the minor lines of each license.")] = False,
     transferable: Annotated[bool, typer.Option("--transferable", help="Hide assets that R5 stops from moving.")] = False,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=0,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=0, max=10**9,
                                                  help=f"Show at most N (0: all; tables default to {TABLE_LIMIT}).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
@@ -118,7 +118,4 @@ def _flags(flags) -> str:
 def _why(ineligible) -> str:
     if ineligible is None:
         return ""
-    label = ineligible.reason.label
-    if ineligible.reason.value == "in_active_transaction":
-        label = f"in {ineligible.message.split()[3]}"
-    return escape(label)
+    return escape(f"in {ineligible.transaction}" if ineligible.transaction else ineligible.reason.label)

@@ -26,6 +26,8 @@ def import_file(
     from atm.domain.errors import InvalidInput
     from atm.services.importing import import_file as run_import
 
+    if file.is_dir():
+        raise InvalidInput(f"{file} is a directory; name an import file")
     if not file.is_file():
         raise InvalidInput(f"cannot read {file}: no such file")
     uow = app_context(ctx).unit_of_work(create=True)

@@ -28,7 +28,7 @@ def status(
     expect: Annotated[Optional[str], typer.Option("--expect", metavar="STATUS",
                                                   help="Exit 1 unless the transaction has this status (CI).")] = None,
     all_items: Annotated[bool, typer.Option("--all-items", help="List every item in the table view.")] = False,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="At most N transactions.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, max=10**9, help="At most N transactions.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Show the landing list, or a transaction: items, consents, form, warnings, timeline.

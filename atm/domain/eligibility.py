@@ -43,6 +43,7 @@ class Ineligibility:
     asset_id: str
     reason: Reason
     message: str
+    transaction: str | None = None  # the unfinished transaction holding the asset, for IN_ACTIVE_TRANSACTION
 
     def __str__(self) -> str:
         return f"{self.asset_id}: {self.message}"
@@ -93,10 +94,9 @@ def ineligibility(
             f"is a device in the SSM On-Prem virtual account {asset.virtual_account!r}",
         )
     if active_transaction is not None:
-        return refuse(
-            Reason.IN_ACTIVE_TRANSACTION,
-            f"is already in transaction {active_transaction}, which has not ended",
-        )
+        return Ineligibility(asset.id, Reason.IN_ACTIVE_TRANSACTION,
+                             f"is already in transaction {active_transaction}, which has not ended",
+                             transaction=active_transaction)
     return None
 
 

@@ -17,7 +17,7 @@ from atm.domain.model import (
 
 MAX_TEXT = 256
 MAX_QUANTITY = 10**12
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # control characters and lone surrogates
 _DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0", ""})
@@ -81,7 +81,7 @@ def _text(rec: dict, key: str, *, required: bool = False) -> str | None:
     if len(value) > MAX_TEXT:
         raise FieldProblem(key, f"is longer than {MAX_TEXT} characters")
     if _CONTROL.search(value):
-        raise FieldProblem(key, "contains a control character")
+        raise FieldProblem(key, "contains a control character or invalid Unicode")
     value = value.strip()
     if not value:
         if required:

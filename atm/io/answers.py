@@ -50,16 +50,17 @@ def _csv_rows(path: Path):
 
 
 def _xlsx_rows(path: Path):
-    import zipfile
-
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InvalidInput(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
+    except Exception as exc:  # openpyxl raises many kinds on a hostile file; all mean "unreadable"
+        raise InvalidInput(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
     try:
-        for row in book.worksheets[0].iter_rows(values_only=True):
+        sheet = book.worksheets[0]
+        if not hasattr(sheet, "iter_rows"):
+            raise InvalidInput(f"{path.name}: the first sheet is a chart, not a table")
+        for row in sheet.iter_rows(values_only=True):
             yield ["" if c is None else str(c) for c in row]
     finally:
         book.close()
@@ -79,16 +80,22 @@ def _ids_from_rows(path: Path, rows) -> list[str]:
     return ids
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_form(path: Path) -> dict:
     """The software license transfer request form: a JSON object (R4)."""
     try:
         if path.stat().st_size > MAX_FORM_BYTES:
             raise InvalidInput(f"{path.name}: the form is larger than 1 MiB")
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"), parse_constant=_no_constant)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"{path.name}: the form is not valid JSON ({exc})") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, NaN, a 5,000-digit number
+        raise InvalidInput(f"{path.name}: the form is not valid JSON ({str(exc)[:120]})") from None
+    except RecursionError:
+        raise InvalidInput(f"{path.name}: the form is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidInput(f"{path.name}: the form must be a JSON object")
     return data

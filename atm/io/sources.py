@@ -122,17 +122,17 @@ class XlsxSource(Source):
         return min(self.total, self.total * self._rows_done // self._rows_total)
 
     def __iter__(self) -> Iterator[Record]:
-        import zipfile
-
         from openpyxl import load_workbook
 
         try:
             # data_only: a formula cell gives its cached value, never the formula (hostile input).
             book = load_workbook(self._fh, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise InvalidInput(f"{self.path.name}: not a readable .xlsx workbook ({exc})") from None
+        except Exception as exc:  # openpyxl raises many kinds on a hostile file; all mean "unreadable"
+            raise InvalidInput(f"{self.path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
         try:
             sheet = book.worksheets[0]
+            if not hasattr(sheet, "iter_rows"):
+                raise InvalidInput(f"{self.path.name}: the first sheet is a chart, not a table")
             self._rows_total = sheet.max_row or 0
             rows = sheet.iter_rows(values_only=True)
             header = next(rows, None)

@@ -9,6 +9,8 @@ every asset in exactly one place, and running the command again resumes.
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,6 +29,7 @@ from atm.services.unit_of_work import UnitOfWork
 from atm.storage.transfers import Item, LandingFilter, StoredEvent, iso
 
 CHUNK = 5000
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YIELD_EVERY = 2.0  # seconds of back-to-back chunks before letting other writers in
 YIELD_FOR = 0.12
 MAX_FORM_TEXT = 2000
@@ -265,9 +268,11 @@ def _check_form(form: dict | None) -> None:
             raise InvalidInput(f"the request form field {key!r} must be text")
         if isinstance(value, str) and len(value) > MAX_FORM_TEXT:
             raise InvalidInput(f"the request form field {key!r} is longer than {MAX_FORM_TEXT} characters")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(f"the request form field {key!r} is not a finite number")
     for key in ("transferor_contact_email", "transferee_contact_email"):
         value = form[key].strip()
-        if "@" not in value or any(c.isspace() for c in value):
+        if not EMAIL.match(value):
             raise InvalidInput(f"the request form field {key!r} is not an e-mail address: {value!r}")
 
 
@@ -291,13 +296,14 @@ def _fresh_id(uow: UnitOfWork) -> str:
 
 def _visible(uow: UnitOfWork, user: User, txn_id: str) -> tuple[Transaction, Access, Access]:
     """R2: a transaction on SAs where the user has no role is "not found", exactly like a missing one."""
-    txn = uow.transfers.get(normalize_transaction_id(txn_id))
+    txn = uow.transfers.get(normalize_transaction_id(txn_id)) if len(txn_id) <= 64 else None
+    shown = txn_id if len(txn_id) <= 64 else txn_id[:40] + "..."
     if txn is None:
-        raise TransactionNotFound(f"transaction {txn_id!r} not found")
+        raise TransactionNotFound(f"transaction {shown!r} not found")
     source = uow.accounts.access(user, txn.source_account)
     target = uow.accounts.access(user, txn.target_account)
     if not (source.can_view or target.can_view):
-        raise TransactionNotFound(f"transaction {txn_id!r} not found")
+        raise TransactionNotFound(f"transaction {shown!r} not found")
     return txn, source, target
 
 
@@ -321,7 +327,7 @@ def _require_admin_of_both(txn: Transaction, source: Access, target: Access, doi
 
 # --- submit ("Submit for Transfer") ----------------------------------------------------
 
-SAME_COMPANY_MESSAGE = "Submitted. The transfer has run; a notification is sent when it completes."
+SAME_COMPANY_MESSAGE = "Submitted. The transfer has run; the requester is notified of the result."
 CROSS_COMPANY_MESSAGE = ("Submitted. The assets move only after both sides consent and the compliance screening "
                          "approves the transfer request form.")
 
@@ -365,8 +371,8 @@ def submit(uow: UnitOfWork, user_id: str | None, txn_id: str, *, progress: Progr
         execute(uow, txn.id, actor=user.id, progress=progress, verified_at=verified_at)
     with uow.read():
         txn = uow.transfers.get(txn.id)
-        message = CROSS_COMPANY_MESSAGE if not txn.same_company else (
-            SAME_COMPANY_MESSAGE if txn.status.ended else None)
+        message = (SAME_COMPANY_MESSAGE if txn.status.ended
+                   else CROSS_COMPANY_MESSAGE if txn.status is Status.AWAITING_CONSENT else None)
         return _view(uow, txn, message=message, item_limit=item_limit)
 
 

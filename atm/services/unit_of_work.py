@@ -47,8 +47,3 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self._committed = True
-
-    def checkpoint(self) -> None:
-        """Commit what is done so far and go on in a new write transaction (chunked work, R12)."""
-        self.db.commit()
-        self.db.begin(write=True)

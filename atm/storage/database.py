@@ -14,12 +14,14 @@ one more class of this module.
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from atm.domain.errors import InvalidInput
 from atm.storage.errors import (
     ConstraintViolation, DatabaseCorrupt, DatabaseLocked, DatabaseMissing, ForeignDatabase, StorageError, UnsupportedDatabase,
 )
@@ -27,6 +29,7 @@ from atm.storage.errors import (
 APPLICATION_ID = 0x41544D31  # "ATM1" in the SQLite header marks a file as ours
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_LOCK_TIMEOUT = 15.0
+MAX_LOCK_TIMEOUT = 3600.0
 BULK_CACHE_KIB = 512 * 1024
 
 
@@ -38,8 +41,10 @@ def lock_timeout() -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise StorageError(f"ATM_LOCK_TIMEOUT must be a number of seconds, got {raw!r}") from None
-    return max(0.0, value)
+        value = math.nan
+    if not math.isfinite(value) or not 0 <= value <= MAX_LOCK_TIMEOUT:
+        raise InvalidInput(f"ATM_LOCK_TIMEOUT must be seconds from 0 to {MAX_LOCK_TIMEOUT:g}, got {raw!r}")
+    return value
 
 
 def sqlite_path(target: str) -> str:
@@ -75,23 +80,15 @@ def translate(exc: sqlite3.Error, where: str) -> StorageError:
 class Database:
     """One connection to an atm database file."""
 
-    dialect = "sqlite"
-
     def __init__(self, path: str, *, create: bool = False) -> None:
         self.path = path
         memory = path == ":memory:"
-        if not memory:
-            file = Path(path)
-            if not file.exists():
-                if not create:
-                    raise DatabaseMissing(
-                        f"no atm database at {path}; run 'atm init' first (or pass --db / set ATM_DB)"
-                    )
-                file.parent.mkdir(parents=True, exist_ok=True)
-            elif file.is_dir():
-                raise StorageError(f"{path} is a directory, not a database file")
-            else:
-                self._check_header(file)
+        if not path:
+            raise InvalidInput("--db / ATM_DB is empty; name a database file")
+        try:
+            self._prepare_file(path, create=create, memory=memory)
+        except OSError as exc:
+            raise StorageError(f"cannot use {path} as the database: {exc.strerror or exc}") from None
         timeout = lock_timeout()
         try:
             self.conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
@@ -113,6 +110,20 @@ class Database:
             self.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise translate(exc, path) from None
+
+    @classmethod
+    def _prepare_file(cls, path: str, *, create: bool, memory: bool) -> None:
+        if memory:
+            return
+        file = Path(path)
+        if not file.exists():
+            if not create:
+                raise DatabaseMissing(f"no atm database at {path}; run 'atm init' first (or pass --db / set ATM_DB)")
+            file.parent.mkdir(parents=True, exist_ok=True)
+        elif file.is_dir():
+            raise StorageError(f"{path} is a directory, not a database file")
+        else:
+            cls._check_header(file)
 
     @staticmethod
     def _check_header(file: Path) -> None:
@@ -175,6 +186,8 @@ class Database:
     def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Cursor:
         try:
             return self.conn.execute(sql, params)
+        except UnicodeEncodeError:
+            raise _not_unicode() from None
         except sqlite3.IntegrityError as exc:
             raise ConstraintViolation(f"the database refused a change: {exc}") from None
         except sqlite3.Error as exc:
@@ -183,6 +196,8 @@ class Database:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
         try:
             return self.conn.executemany(sql, rows)
+        except UnicodeEncodeError:
+            raise _not_unicode() from None
         except sqlite3.IntegrityError as exc:
             raise ConstraintViolation(f"the database refused a change: {exc}") from None
         except sqlite3.Error as exc:
@@ -196,6 +211,11 @@ class Database:
     def one(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
         row = self.execute(sql, params).fetchone()
         return None if row is None else row[0]
+
+
+def _not_unicode() -> InvalidInput:
+    # A lone surrogate: bytes that were not UTF-8 in an argument, or an escaped one in a file.
+    return InvalidInput("some text given is not valid Unicode (undecodable bytes in an argument or a file)")
 
 
 def split_statements(sql: str) -> list[str]:

@@ -108,3 +108,22 @@ def test_init_sample_twice_keeps_the_data(run_atm):
     assert "not loaded again" not in result.stderr  # --json: no chatter
     result = run_atm("init", "--sample")
     assert result.returncode == 0 and "not loaded again" in result.stderr
+
+
+def test_a_usage_error_says_what_is_wrong_on_its_first_line(run_atm):
+    result = run_atm("status", "--bogus")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == "Error: No such option: --bogus"
+
+
+def test_undecodable_bytes_in_an_argument_are_refused_not_crashed_on(run_atm):
+    assert run_atm("init", "--sample").returncode == 0
+    import os
+    import subprocess
+
+    from tests.conftest import atm_executable
+
+    argv = [os.fsencode(a) for a in atm_executable()] + [b"--as", TARO.encode(), b"accounts", b"show", b"ac\xffme"]
+    result = subprocess.run(argv, capture_output=True, env=dict(os.environ))
+    assert result.returncode in (2, 3) and b"Traceback" not in result.stderr
+    assert result.stderr.startswith(b"Error: ")
