@@ -20,12 +20,12 @@ def notifications(
 
     Example: atm --as taro.yamada@acme.co.jp notifications --unread --mark-read
     """
-    from atm.services.transfers import notifications as run
+    from atm.services.views import notifications as run
 
     app = app_context(ctx)
     found = run(app.unit_of_work(), app.user_id, unread_only=unread, mark_read=mark_read)
     if json_out:
-        from atm.storage.transfers import iso
+        from atm.domain.times import iso
 
         emit_json([{"id": n.id, "transaction_id": n.transaction_id, "kind": n.kind, "message": n.message,
                     "created_at": iso(n.created_at), "read": n.read} for n in found])

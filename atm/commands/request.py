@@ -46,7 +46,8 @@ def request(
     from atm.commands._prompts import interactive
     from atm.domain.errors import InvalidInput, MissingAnswer
     from atm.io.answers import read_asset_ids, read_form
-    from atm.services.transfers import RequestSpec, Validation, request as run_request
+    from atm.services.transfers import RequestSpec, request as run_request
+    from atm.services.views import Validation
 
     answer = None
     if same_company is not None:

@@ -38,7 +38,7 @@ def status(
     from atm.commands import _render
     from atm.domain.errors import InvalidInput
     from atm.domain.transfer import Status, StatusMismatch
-    from atm.services.transfers import LandingQuery, landing, view_transaction
+    from atm.services.views import LandingQuery, landing, view_transaction
 
     app = app_context(ctx)
     if txn is None:

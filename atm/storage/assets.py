@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from atm.domain.model import Asset, Device, License, MinorLine
 from atm.storage.database import Database, placeholders

@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, NamedTuple, Sequence
 
-from atm.domain.transfer import Consent, Event, Status, Transaction
 from atm.domain.errors import StorageError
-from atm.domain.transfer import AssetsNotTransferable
-from atm.storage.errors import ConstraintViolation
 from atm.domain.model import Asset
+from atm.domain.times import from_iso, iso
+from atm.domain.transfer import AssetsNotTransferable, Consent, Status, Transaction
+from atm.storage.errors import ConstraintViolation
 from atm.storage.assets import COLUMNS as ASSET_COLUMNS, row_asset
 from atm.storage.database import Database, placeholders
 
 TXN_COLUMNS = ("id, source_account, source_va, target_account, target_va, same_company, state, requested_by, "
                "created_at, completed_at, form, warnings")
-
-
-def iso(at: datetime | None) -> str | None:
-    if at is None:
-        return None
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def from_iso(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
 class Item(NamedTuple):

@@ -1,7 +1,6 @@
 """Every command explains itself, with an example (STYLE.md, after sqlite-utils)."""
 
 import pytest
-import typer
 from typer.main import get_command
 
 from atm.cli import app

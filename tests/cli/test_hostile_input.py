@@ -1,7 +1,5 @@
 """Hostile input gets one line and an exit code, never a traceback (SPEC section 4)."""
 
-import json
-
 import pytest
 
 from tests.conftest import PARTNER, TARO, write_json

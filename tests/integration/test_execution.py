@@ -2,10 +2,9 @@
 
 import pytest
 
-from atm.services import transfers
+from atm.services import execution
 from atm.services.importing import import_file
-from atm.services.transfers import RequestSpec, execute, request, submit
-from atm.services.unit_of_work import UnitOfWork
+from atm.services.transfers import RequestSpec, request, submit
 from atm.storage.database import Database
 from tests.conftest import write_json
 
@@ -23,7 +22,7 @@ def world(n: int) -> dict:
 
 @pytest.fixture
 def corp(uow, tmp_path, monkeypatch):
-    monkeypatch.setattr(transfers, "CHUNK", 10)
+    monkeypatch.setattr(execution, "CHUNK", 10)
     import_file(uow, write_json(tmp_path / "w.json", world(35)))
     view = request(uow, ADMIN, RequestSpec(source="corp.example", target="corp.example", target_va="West",
                                            asset_ids=tuple(f"S{i:04d}" for i in range(35))))
@@ -73,8 +72,8 @@ def test_an_ineligible_change_between_chunks_is_caught(uow, corp, db_path):
 
 def test_without_outside_writes_the_chunks_are_not_checked_again(uow, corp, monkeypatch):
     checked = []
-    real = transfers._changed_items
-    monkeypatch.setattr(transfers, "_changed_items", lambda *a: checked.append(1) or real(*a))
+    real = execution._changed_items
+    monkeypatch.setattr(execution, "_changed_items", lambda *a: checked.append(1) or real(*a))
     view = submit(uow, ADMIN, corp)
     assert view.txn.status.value == "transfer_completed" and checked == []
 
@@ -91,8 +90,8 @@ def test_a_resumed_transfer_checks_every_chunk_and_moves_nothing_twice(uow, corp
     assert uow.db.one("SELECT state FROM transactions") == "transfer_initiated"
     assert uow.db.one("SELECT count(*) FROM transaction_items WHERE result = 'transferred'") == 10
     checked = []
-    real = transfers._changed_items
-    monkeypatch.setattr(transfers, "_changed_items", lambda *a: checked.append(1) or real(*a))
+    real = execution._changed_items
+    monkeypatch.setattr(execution, "_changed_items", lambda *a: checked.append(1) or real(*a))
     view = submit(uow, ADMIN, corp)
     assert view.txn.status.value == "transfer_completed" and len(checked) == 4  # every seq range, 35 / 10
     assert sum(1 for va in places(uow.db).values() if va == "West") == 35

@@ -2,7 +2,6 @@
 
 import copy
 import csv
-import json
 
 import pytest
 

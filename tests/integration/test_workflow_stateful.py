@@ -43,6 +43,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from atm.domain.errors import AtmError, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from atm.domain.transfer import END_STATES, TRANSITIONS, Status
 from atm.services import transfers as svc
+from atm.services import views
 from atm.services.importing import import_file
 from atm.services.unit_of_work import UnitOfWork
 from atm.storage.database import Database
@@ -589,14 +590,14 @@ class TransferWorkflow(RuleBasedStateMachine):
         """R2: visible to anyone with a role on a side, and to compliance; "not found" for the rest."""
         t = self._txn(txn)
         visible = can_view(user, t["src"]) or can_view(user, t["tgt"])
-        ok, out = self._call(svc.view_transaction, user, txn)
+        ok, out = self._call(views.view_transaction, user, txn)
         assert ok == visible, f"view {txn} by {user}: {out!r}"
         if ok:
             assert out.txn.status.value == t["state"]
             assert [i.asset_id for i in out.items] == [r[1] for r in self._items(txn)]
         else:
             assert type(out).__name__ == "TransactionNotFound"
-        rows = svc.landing(self.uow, user, svc.LandingQuery())
+        rows = views.landing(self.uow, user, views.LandingQuery())
         for row in rows:
             assert row.status.value == self._txn(row.transaction_id)["state"]
         expected = {tid for tid in self.created

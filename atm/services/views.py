@@ -1,0 +1,222 @@
+"""What a user sees of transactions: the views (JSON shapes of SPEC section 4), R2 visibility, the landing
+list and notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from atm.domain.eligibility import Ineligibility
+from atm.domain.errors import InvalidInput, TransactionNotFound
+from atm.domain.model import Access, Asset, SmartAccount, User
+from atm.domain.times import iso
+from atm.domain.transfer import (
+    TRANSFEREE, TRANSFEROR, AssetsNotTransferable, Status, Transaction, normalize_transaction_id,
+)
+from atm.services.accounts import acting_user, visible_account
+from atm.services.unit_of_work import UnitOfWork
+from atm.storage.transfers import Item, LandingFilter, StoredEvent
+
+
+# --- plain values out ---------------------------------------------------------------
+
+
+@dataclass
+class Validation:
+    """The outcome of checking a request (what `--dry-run` prints)."""
+
+    source: SmartAccount
+    source_va: str | None
+    target: SmartAccount
+    target_va: str
+    same_company: bool
+    eligible: list[Asset]
+    ineligible: list[Ineligibility]
+    warnings: list[str]
+    skip_ineligible: bool
+
+    @property
+    def refusal(self) -> AssetsNotTransferable | None:
+        """R5: the whole request is refused when any asset may not move (unless skipped)."""
+        if self.ineligible and not self.skip_ineligible:
+            n = len(self.ineligible)
+            return AssetsNotTransferable(
+                f"{n} of {n + len(self.eligible)} asset(s) may not be transferred (R5); nothing was created "
+                "(use --skip-ineligible to leave them out)",
+                [str(i) for i in self.ineligible],
+            )
+        if not self.eligible:
+            return AssetsNotTransferable("none of the assets may be transferred (R5); nothing was created",
+                                         [str(i) for i in self.ineligible])
+        return None
+
+    def as_dict(self) -> dict:
+        return {
+            "valid": self.refusal is None,
+            "source": place_dict(self.source, self.source_va),
+            "target": place_dict(self.target, self.target_va),
+            "same_company": self.same_company,
+            "transferable": [{"asset_id": a.id, "kind": a.kind} for a in self.eligible],
+            "ineligible": [{"asset_id": i.asset_id, "reason": i.reason.value, "message": i.message}
+                           for i in self.ineligible],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class TransactionView:
+    txn: Transaction
+    source: SmartAccount
+    target: SmartAccount
+    items: list[Item]
+    events: list[StoredEvent]
+    counts: dict[str, int] = field(default_factory=dict)
+    message: str | None = None
+
+    def as_dict(self) -> dict:
+        t = self.txn
+        return {
+            "transaction_id": t.id,
+            "status": t.status.label,
+            "state": t.status.value,
+            "source": place_dict(self.source, t.source_va),
+            "target": place_dict(self.target, t.target_va),
+            "same_company": t.same_company,
+            "requested_by": t.requested_by,
+            "created_at": iso(t.created_at),
+            "completed_at": iso(t.completed_at),
+            "items": [{"asset_id": i.asset_id, "kind": i.kind, "result": i.result, "reason": i.reason}
+                      for i in self.items],
+            "consents": [{"side": c.side, "decision": c.decision, "by": c.by, "at": iso(c.at)}
+                         for c in (t.consents.get(TRANSFEROR), t.consents.get(TRANSFEREE)) if c is not None],
+            "events": [{"at": iso(e.at), "actor": e.actor, "from": e.from_state, "to": e.to_state, "note": e.note}
+                       for e in self.events],
+            "warnings": list(t.warnings),
+            "form": t.form,
+        }
+
+
+@dataclass(frozen=True)
+class LandingRow:
+    transaction_id: str
+    status: Status
+    source: dict
+    target: dict
+    created_at: str
+    completed_at: str | None
+
+    def as_dict(self) -> dict:
+        return {"transaction_id": self.transaction_id, "status": self.status.label, "state": self.status.value,
+                "source": self.source, "target": self.target, "created_at": self.created_at,
+                "completed_at": self.completed_at}
+
+
+@dataclass(frozen=True)
+class LandingQuery:
+    account: str | None = None
+    statuses: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    initiator: str | None = None
+    limit: int | None = None
+
+
+def place_dict(account: SmartAccount, va: str | None) -> dict:
+    return {"domain": account.domain, "name": account.name, "virtual_account": va}
+
+
+# --- loading what a user may see ---------------------------------------------------
+
+
+def visible_transaction(uow: UnitOfWork, user: User, txn_id: str) -> tuple[Transaction, Access, Access]:
+    """R2: a transaction on SAs where the user has no role is "not found", exactly like a missing one."""
+    txn = uow.transfers.get(normalize_transaction_id(txn_id)) if len(txn_id) <= 64 else None
+    shown = txn_id if len(txn_id) <= 64 else txn_id[:40] + "..."
+    if txn is None:
+        raise TransactionNotFound(f"transaction {shown!r} not found")
+    source = uow.accounts.access(user, txn.source_account)
+    target = uow.accounts.access(user, txn.target_account)
+    if not (source.can_view or target.can_view):
+        raise TransactionNotFound(f"transaction {shown!r} not found")
+    return txn, source, target
+
+
+def transaction_view(uow: UnitOfWork, txn: Transaction, *, message: str | None = None,
+          item_limit: int | None = None) -> TransactionView:
+    return TransactionView(
+        txn=txn,
+        source=uow.accounts.by_domain(txn.source_account),
+        target=uow.accounts.by_domain(txn.target_account),
+        items=uow.transfers.items(txn.id, limit=item_limit),
+        events=uow.transfers.events(txn.id),
+        counts=uow.transfers.item_counts(txn.id),
+        message=message,
+    )
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def view_transaction(uow: UnitOfWork, user_id: str | None, txn_id: str, *, item_limit: int | None = None
+                     ) -> TransactionView:
+    with uow.read():
+        user = acting_user(uow, user_id)
+        txn, _, _ = visible_transaction(uow, user, txn_id)
+        return transaction_view(uow, txn, item_limit=item_limit)
+
+
+def landing(uow: UnitOfWork, user_id: str | None, query: LandingQuery) -> list[LandingRow]:
+    """The landing list: transactions touching the SAs this user can see (R2)."""
+    states = []
+    for text in query.statuses:
+        try:
+            states.append(Status.parse(text).value)
+        except ValueError:
+            raise InvalidInput(f"unknown status {text!r}; use a label like 'Pending Submission' or a state code "
+                               f"like pending_submission") from None
+    since, until = _day(query.since, "--since"), _day(query.until, "--until", end=True)
+    with uow.read():
+        user = acting_user(uow, user_id)
+        domains = None if user.compliance else tuple(a.domain for a, _ in uow.accounts.visible(user))
+        account = visible_account(uow, user, query.account)[0].domain if query.account else None
+        rows = uow.transfers.landing(LandingFilter(domains, account, tuple(states), since, until,
+                                                   query.initiator.strip().lower() if query.initiator else None,
+                                                   query.limit))
+        names: dict[str, SmartAccount] = {}
+
+        def place(domain: str, va: str | None) -> dict:
+            if domain not in names:
+                names[domain] = uow.accounts.by_domain(domain)
+            return place_dict(names[domain], va)
+
+        return [LandingRow(tid, Status(state), place(src, src_va), place(dst, dst_va), created, completed)
+                for tid, src, src_va, dst, dst_va, state, created, completed in rows]
+
+
+def _day(text: str | None, option: str, *, end: bool = False) -> str | None:
+    """A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM[:SS][Z]) as a comparable ISO string."""
+    if not text:
+        return None
+    raw = text.strip().rstrip("Z")
+    for fmt in ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            at = datetime.strptime(raw, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+        if fmt == "%Y-%m-%d" and end:
+            at += timedelta(days=1)  # --until a day includes that whole day
+        return iso(at)
+    raise InvalidInput(f"{option} takes a date like 2026-11-29 or a UTC time like 2026-11-29T09:30, got {text!r}")
+
+
+def notifications(uow: UnitOfWork, user_id: str | None, *, unread_only: bool = False,
+                  mark_read: bool = False) -> list:
+    """R14: the user's stored notifications; --mark-read delivers them (marks them read)."""
+    block = uow.write() if mark_read else uow.read()
+    with block:
+        user = acting_user(uow, user_id)
+        found = uow.transfers.notifications(user.id, unread_only=unread_only)
+        if mark_read:
+            uow.transfers.mark_read(user.id, [n.id for n in found if not n.read])
+            uow.commit()
+        return found
