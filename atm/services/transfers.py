@@ -23,6 +23,7 @@ from atm.services.accounts import acting_user, virtual_account, visible_account
 from atm.services.execution import Progress, execute, revalidate
 from atm.services.unit_of_work import UnitOfWork
 from atm.services.views import TransactionView, Validation, transaction_view, view_transaction, visible_transaction
+from atm.storage.transfers import Item
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_FORM_TEXT = 2000
@@ -68,9 +69,11 @@ def request(uow: UnitOfWork, user_id: str | None, spec: RequestSpec, *, dry_run:
             form=_complete_form(spec.form, validation) if not validation.same_company else None,
             warnings=skipped + validation.warnings, item_count=len(validation.eligible),
         )
-        uow.transfers.add(txn, [(a.id, a.kind, a.virtual_account) for a in validation.eligible])
+        items = [Item(seq, a.id, a.kind, a.virtual_account, "pending", None)
+                 for seq, a in enumerate(validation.eligible, start=1)]
+        uow.transfers.add(txn, items)
         uow.commit()
-        return transaction_view(uow, txn, item_limit=item_limit)
+        return transaction_view(uow, txn, item_limit=item_limit, items=items)
 
 
 def _validate(uow: UnitOfWork, user: User, spec: RequestSpec) -> Validation:

@@ -142,14 +142,21 @@ def visible_transaction(uow: UnitOfWork, user: User, txn_id: str) -> tuple[Trans
 
 
 def transaction_view(uow: UnitOfWork, txn: Transaction, *, message: str | None = None,
-          item_limit: int | None = None) -> TransactionView:
+                     item_limit: int | None = None, items: list[Item] | None = None) -> TransactionView:
+    """The view of a stored transaction; `items`, when the caller has just written them, saves reading them."""
+    if items is None:
+        items = uow.transfers.items(txn.id, limit=item_limit)
+        counts = uow.transfers.item_counts(txn.id)
+    else:
+        counts = {"pending": len(items)}
+        items = items if item_limit is None else items[:item_limit]
     return TransactionView(
         txn=txn,
         source=uow.accounts.by_domain(txn.source_account),
         target=uow.accounts.by_domain(txn.target_account),
-        items=uow.transfers.items(txn.id, limit=item_limit),
+        items=items,
         events=uow.transfers.events(txn.id),
-        counts=uow.transfers.item_counts(txn.id),
+        counts=counts,
         message=message,
     )
 

@@ -69,8 +69,8 @@ class TransferRepository:
     def exists(self, txn_id: str) -> bool:
         return self.db.one("SELECT 1 FROM transactions WHERE id = ?", (txn_id,)) is not None
 
-    def add(self, txn: Transaction, items: Sequence[tuple[str, str, str]]) -> None:
-        """Store a new transaction with its items (asset id, kind, VA at validation)."""
+    def add(self, txn: Transaction, items: Sequence[Item]) -> None:
+        """Store a new transaction with its items (numbered from 1, pending)."""
         self.db.execute(
             f"INSERT INTO transactions ({TXN_COLUMNS}) VALUES ({placeholders(12)})",
             (txn.id, txn.source_account, txn.source_va, txn.target_account, txn.target_va, int(txn.same_company),
@@ -81,7 +81,7 @@ class TransferRepository:
         try:
             self.db.executemany(
                 "INSERT INTO transaction_items (transaction_id, seq, asset_id, kind, from_va) VALUES (?, ?, ?, ?, ?)",
-                [(txn.id, seq, aid, kind, va) for seq, (aid, kind, va) in enumerate(items, start=1)],
+                [(txn.id, i.seq, i.asset_id, i.kind, i.from_va) for i in items],
             )
         except ConstraintViolation:
             # The partial unique index: another unfinished transaction holds one of these assets (R5).
@@ -164,14 +164,21 @@ class TransferRepository:
         return self.db.one("SELECT coalesce(max(seq), 0) FROM transaction_items WHERE transaction_id = ?",
                            (txn_id,))
 
-    def pending_with_assets(self, txn_id: str, *, first_seq: int, last_seq: int) -> list[tuple[Item, Asset | None]]:
-        """Pending items of a seq range with their assets as they are now (None: the asset is gone)."""
+    def suspect_items(self, txn: Transaction, *, first_seq: int, last_seq: int) -> list[tuple[Item, Asset | None]]:
+        """Pending items of a seq range whose asset may no longer pass R5, with the asset as it is now (None:
+        gone). Every item passed R5 at request with its asset at `from_va`; an asset still there, of the same
+        kind, in the source SA, with no EA or pending-upgrade flag and not a device in an SSM On-Prem VA is
+        as it was in every way R5 looks at. The rest are returned for the domain rule to judge."""
         rows = self.db.execute(
             "SELECT i.seq, i.asset_id, i.kind, i.from_va, i.result, i.reason, "
             + ", ".join(f"a.{c}" for c in ASSET_COLUMNS)
             + " FROM transaction_items i LEFT JOIN assets a ON a.id = i.asset_id"
-            " WHERE i.transaction_id = ? AND i.result = 'pending' AND i.seq BETWEEN ? AND ? ORDER BY i.seq",
-            (txn_id, first_seq, last_seq),
+            " LEFT JOIN virtual_accounts v ON v.account = a.account AND v.name = a.virtual_account"
+            " WHERE i.transaction_id = ? AND i.result = 'pending' AND i.seq BETWEEN ? AND ?"
+            " AND (a.id IS NULL OR a.kind != i.kind OR a.account != ? OR a.virtual_account != i.from_va"
+            "  OR a.enterprise_agreement != 0 OR a.pending_upgrade != 0 OR (a.kind = 'device' AND v.ssm_onprem != 0))"
+            " ORDER BY i.seq",
+            (txn.id, first_seq, last_seq, txn.source_account),
         ).fetchall()
         return [(Item._make(row[:6]), row_asset(row[6:]) if row[6] is not None else None) for row in rows]
 

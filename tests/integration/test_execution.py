@@ -95,3 +95,33 @@ def test_a_resumed_transfer_checks_every_chunk_and_moves_nothing_twice(uow, corp
     view = submit(uow, ADMIN, corp)
     assert view.txn.status.value == "transfer_completed" and len(checked) == 4  # every seq range, 35 / 10
     assert sum(1 for va in places(uow.db).values() if va == "West") == 35
+
+
+def test_a_va_turned_ssm_onprem_stops_its_devices_at_submit(uow, corp, tmp_path):
+    accounts = world(0)["accounts"]
+    accounts[0]["virtual_accounts"] = [{"name": "DEFAULT", "ssm_onprem": True}, {"name": "West"}]
+    import_file(uow, write_json(tmp_path / "flip.json", {"accounts": accounts}))
+    from atm.domain.errors import RuleViolation
+
+    with pytest.raises(RuleViolation, match="35 asset"):
+        submit(uow, ADMIN, corp)
+
+
+def test_every_kind_of_change_is_caught_by_the_suspect_query(uow, corp, db_path):
+    other = Database(str(db_path))
+    other.execute("INSERT INTO virtual_accounts (account, name, ssm_onprem) VALUES ('corp.example', 'Sat', 1)")
+    other.execute("INSERT INTO accounts (domain, name, legal_entity) VALUES ('else.example', 'E', 'E')")
+    other.execute("INSERT INTO virtual_accounts (account, name) VALUES ('else.example', 'DEFAULT')")
+    changes = {
+        "S0001": "DELETE FROM assets WHERE id = 'S0001'",
+        "S0002": "UPDATE assets SET virtual_account = 'Sat' WHERE id = 'S0002'",
+        "S0003": "UPDATE assets SET account = 'else.example' WHERE id = 'S0003'",
+        "S0004": "UPDATE assets SET virtual_account = 'West' WHERE id = 'S0004'",
+    }
+    for sql in changes.values():
+        other.execute(sql)
+    from atm.domain.errors import RuleViolation
+
+    with pytest.raises(RuleViolation) as refused:
+        submit(uow, ADMIN, corp)
+    assert sorted(d.split(":")[0] for d in refused.value.details) == sorted(changes)
