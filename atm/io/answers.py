@@ -50,20 +50,11 @@ def _csv_rows(path: Path):
 
 
 def _xlsx_rows(path: Path):
-    from openpyxl import load_workbook
+    from atm.io.workbook import first_sheet
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a hostile file; all mean "unreadable"
-        raise InvalidInput(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
-    try:
-        sheet = book.worksheets[0]
-        if not hasattr(sheet, "iter_rows"):
-            raise InvalidInput(f"{path.name}: the first sheet is a chart, not a table")
+    with first_sheet(str(path), path.name) as sheet:
         for row in sheet.iter_rows(values_only=True):
             yield ["" if c is None else str(c) for c in row]
-    finally:
-        book.close()
 
 
 def _ids_from_rows(path: Path, rows) -> list[str]:

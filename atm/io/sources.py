@@ -122,17 +122,9 @@ class XlsxSource(Source):
         return min(self.total, self.total * self._rows_done // self._rows_total)
 
     def __iter__(self) -> Iterator[Record]:
-        from openpyxl import load_workbook
+        from atm.io.workbook import first_sheet
 
-        try:
-            # data_only: a formula cell gives its cached value, never the formula (hostile input).
-            book = load_workbook(self._fh, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds on a hostile file; all mean "unreadable"
-            raise InvalidInput(f"{self.path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
-        try:
-            sheet = book.worksheets[0]
-            if not hasattr(sheet, "iter_rows"):
-                raise InvalidInput(f"{self.path.name}: the first sheet is a chart, not a table")
+        with first_sheet(self._fh, self.path.name) as sheet:
             self._rows_total = sheet.max_row or 0
             rows = sheet.iter_rows(values_only=True)
             header = next(rows, None)
@@ -140,8 +132,6 @@ class XlsxSource(Source):
                 raise InvalidInput(f"{self.path.name}: the first sheet is empty; expected a header row")
             counted = self._count(rows)
             yield from _table_records(self.path.name, [_cell_text(h) for h in header], counted, first_row=2)
-        finally:
-            book.close()
 
     def _count(self, rows):
         for row in rows:
