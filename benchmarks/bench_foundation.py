@@ -719,11 +719,12 @@ def remove_db(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def cleanup(workdir: Path, own_dir: bool) -> None:
+def cleanup(workdir: Path, own_dir: bool, generated: tuple[str, ...] = GENERATED) -> None:
+    """Remove the temporary directory this run made, or only the files it wrote into the user's one."""
     if own_dir:
         shutil.rmtree(workdir, ignore_errors=True)
         return
-    for name in GENERATED:
+    for name in generated:
         remove_db(workdir / name)
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (the sibling script, importable once its folder is on sys.path)
-    Figure, Report, find_atm, finish, iter_devices, iter_licenses, remove_db, run, run_measured,
+    Figure, Report, cleanup, find_atm, finish, iter_devices, iter_licenses, remove_db, run, run_measured,
     split_counts, write_array,
 )
 
@@ -245,14 +244,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def cleanup(workdir: Path, own_dir: bool) -> None:
-    if own_dir:
-        shutil.rmtree(workdir, ignore_errors=True)
-        return
-    for name in GENERATED:
-        remove_db(workdir / name)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     atm = find_atm(args.atm)
@@ -272,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             print(f"\nkept the files in {workdir}")
         else:
-            cleanup(workdir, own_dir)
+            cleanup(workdir, own_dir, GENERATED)
     return finish(report, args.json_out)
 
 

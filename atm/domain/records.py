@@ -58,6 +58,11 @@ class AccountRecord:
 # --- field converters --------------------------------------------------------
 
 
+def has_control_characters(text: str) -> bool:
+    """Control characters or lone surrogates (undecodable bytes): never part of a name or an id."""
+    return _CONTROL.search(text) is not None
+
+
 def _text(rec: dict, key: str, *, required: bool = False) -> str | None:
     value = rec.get(key)
     # Fast path for the common case, clean printable ASCII (a million records go through here).

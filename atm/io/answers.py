@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from atm.domain.errors import InvalidInput
+from atm.domain.records import has_control_characters
 
 MAX_ID = 256
 MAX_FORM_BYTES = 1 << 20
@@ -33,11 +33,8 @@ def read_asset_ids(path: Path) -> list[str]:
         raise InvalidInput(f"{path.name}: not UTF-8 text") from None
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def _check_id(path: Path, where: str, text: str) -> str:
-    if len(text) > MAX_ID or _CONTROL.search(text):
+    if len(text) > MAX_ID or has_control_characters(text):
         raise InvalidInput(f"{path.name}: {where}: not an asset id: {text[:40]!r}")
     return text
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 from atm.domain.errors import InvalidInput, InvalidRecord
-from atm.domain.model import Asset, Device
-from atm.domain.records import FieldProblem, parse_account, parse_device, parse_license, parse_user
+from atm.domain.model import Asset, Device, User
+from atm.domain.records import AccountRecord, FieldProblem, parse_account, parse_device, parse_license, parse_user
 from atm.services.unit_of_work import UnitOfWork
 from atm.storage.errors import ConstraintViolation
 
@@ -42,6 +42,8 @@ class _Importer:
     summary: ImportSummary = field(default_factory=ImportSummary)
     problems: list[InvalidRecord] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+    account_records: list[AccountRecord] = field(default_factory=list)
     asset_where: dict[str, str] = field(default_factory=dict)
     key_where: dict = field(default_factory=dict)  # serial number, or (sales order, line): first record
     # First record to use each reference, to name it if the reference is dangling.
@@ -73,7 +75,9 @@ class _Importer:
             return self._problem(f"{where} ({user.id})", "id", f"{user.id!r} is listed twice (first at {self.user_where[user.id]})")
         self.user_where[user.id] = where
         if not self.problems:
-            self.uow.accounts.upsert_users([user])
+            self.users.append(user)
+            if len(self.users) >= BATCH:
+                self._flush_directory()
         self.summary.users += 1
 
     def _add_account(self, record, where: str) -> None:
@@ -85,7 +89,9 @@ class _Importer:
             for i, uid in enumerate(getattr(record, role_list)):
                 self.role_where.setdefault(uid, (f"{where} ({domain})", f"{role_list}[{i}]"))
         if not self.problems:
-            self.uow.accounts.upsert_accounts([record])
+            self.account_records.append(record)
+            if len(self.account_records) >= BATCH:
+                self._flush_directory()
         self.summary.accounts += 1
         self.summary.virtual_accounts += len(record.account.virtual_accounts)
 
@@ -158,8 +164,16 @@ class _Importer:
                               f"{what} already belongs to asset {owner}")
                 raise self._failure()
 
+    def _flush_directory(self) -> None:
+        """Users and accounts (with their VAs and roles), written in batches like assets."""
+        users, self.users = self.users, []
+        records, self.account_records = self.account_records, []
+        self.uow.accounts.upsert_users(users)
+        self.uow.accounts.upsert_accounts(records)
+
     def finish(self) -> ImportSummary:
         if not self.problems:
+            self._flush_directory()
             self._flush()
         if not self.problems:
             self._check_references()

@@ -6,13 +6,7 @@ from typing import Iterable
 
 from atm.domain.model import Access, Role, SmartAccount, User, VirtualAccount
 from atm.domain.records import AccountRecord
-from atm.storage.database import Database, placeholders
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern that matches `text` literally anywhere (`%` and `_` are not wildcards)."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+from atm.storage.database import Database, contains_pattern, placeholders
 
 
 class AccountRepository:
@@ -60,7 +54,7 @@ class AccountRepository:
         params: list = [user.id]
         if search:
             sql += " WHERE lower(a.name) LIKE ? ESCAPE '\\' OR a.domain LIKE ? ESCAPE '\\'"
-            params += [_like(search), _like(search)]
+            params += [contains_pattern(search)] * 2
         sql += " ORDER BY a.name, a.domain"
         return [
             (SmartAccount(d, n, le), Role(role) if role else None)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from atm.domain.model import Asset, Device, License, MinorLine
-from atm.storage.database import Database, placeholders
+from atm.storage.database import Database, contains_pattern, placeholders
 
 COLUMNS = (
     "id", "kind", "account", "virtual_account", "pid", "license_type", "sales_order", "reserved",
@@ -89,7 +89,7 @@ class AssetRepository:
             where.append(f"{FILTER_COLUMNS[name]} = ?")
             params.append(value)
         if flt.search:
-            pattern = "%" + flt.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = contains_pattern(flt.search)
             where.append(
                 "(" + " OR ".join(f"lower({c}) LIKE ? ESCAPE '\\'" for c in SEARCHABLE)
                 + " OR EXISTS (SELECT 1 FROM minor_lines m WHERE m.license_id = assets.id"

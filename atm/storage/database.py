@@ -233,5 +233,11 @@ def split_statements(sql: str) -> list[str]:
     return statements
 
 
+def contains_pattern(text: str) -> str:
+    """A lower-case LIKE pattern (with ESCAPE '\\') matching `text` literally anywhere: % and _ are not wildcards."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def placeholders(n: int) -> str:
     return ",".join("?" * n)
