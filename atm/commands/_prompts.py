@@ -43,10 +43,15 @@ class QuestionaryPrompter:
 
         return self._ask(questionary.confirm(message, default=default))
 
-    def text(self, message: str, *, required: bool = True) -> str:
+    def text(self, message: str, *, required: bool = True, check=None) -> str:
+        """`check(text)` returns None when the answer is fine, else what to say; asked again until fine."""
         import questionary
 
-        validate = (lambda text: bool(text.strip()) or "required") if required else None
+        def validate(text: str):
+            if required and not text.strip():
+                return "required"
+            return (check(text) if check else None) or True
+
         return self._ask(questionary.text(message, validate=validate)).strip()
 
 

@@ -60,8 +60,8 @@ def complete_interactively(app, spec, *, confirm: bool):
         message("Step 5: software license transfer request form (R4)")
         form = {
             "reason": ask.text("Reason for the transfer"),
-            "transferor_contact_email": ask.text("Transferor (source) contact e-mail"),
-            "transferee_contact_email": ask.text("Transferee (target) contact e-mail"),
+            "transferor_contact_email": ask.text("Transferor (source) contact e-mail", check=_email_problem),
+            "transferee_contact_email": ask.text("Transferee (target) contact e-mail", check=_email_problem),
         }
     spec = replace(spec, source=source, source_va=source_va, target=target, target_va=target_va,
                    same_company=same, asset_ids=tuple(ids), form=form)
@@ -69,6 +69,12 @@ def complete_interactively(app, spec, *, confirm: bool):
                                    f"{target_va}?"):
         raise PromptCancelled("cancelled; nothing was created")
     return spec
+
+
+def _email_problem(text: str) -> str | None:
+    from atm.domain.transfer import is_email
+
+    return None if is_email(text) else "an e-mail address, like name@company.com"
 
 
 def _asset_title(asset) -> str:

@@ -7,6 +7,7 @@ The machine is data: `TRANSITIONS` maps (status, action) to the next status.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -323,6 +324,14 @@ def relationship_warnings(same_company: bool, source_entity: str, target_entity:
         return [f"answered 'same company', but the legal entities differ ({source_entity} / {target_entity}); "
                 "affiliates are not the same company (R4)"]
     return []
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def is_email(text: str) -> bool:
+    """The form's contact addresses: something@somewhere.tld, no spaces."""
+    return _EMAIL.match(text.strip()) is not None
 
 
 def missing_form_fields(form: dict | None) -> list[str]:

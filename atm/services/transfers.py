@@ -8,7 +8,6 @@ transfer (R12) lives in `execution`; what users see of it in `views`.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from atm.domain.eligibility import Ineligibility, Place, ineligibility, not_found, warnings_for
@@ -17,7 +16,7 @@ from atm.domain.model import Access, Asset, SmartAccount, User
 from atm.domain.times import now
 from atm.domain.transfer import (
     Action, AssetsNotTransferable, InvalidTransition, NotComplianceUser, SameCompanyRefused, SameSourceAndTarget, Status, Transaction,
-    consent_side, missing_form_fields, new_transaction_id, refusal, relationship_warnings, require_admin_of_both,
+    consent_side, is_email, missing_form_fields, new_transaction_id, refusal, relationship_warnings, require_admin_of_both,
 )
 from atm.services.accounts import acting_user, virtual_account, visible_account
 from atm.services.execution import Progress, execute, revalidate
@@ -25,7 +24,6 @@ from atm.services.unit_of_work import UnitOfWork
 from atm.services.views import TransactionView, Validation, transaction_view, view_transaction, visible_transaction
 from atm.storage.transfers import Item
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_FORM_TEXT = 2000
 
 
@@ -159,7 +157,7 @@ def _check_form(form: dict | None) -> None:
             raise InvalidInput(f"the request form field {key!r} is not a finite number")
     for key in ("transferor_contact_email", "transferee_contact_email"):
         value = form[key].strip()
-        if not EMAIL.match(value):
+        if not is_email(value):
             raise InvalidInput(f"the request form field {key!r} is not an e-mail address: {value!r}")
 
 

@@ -15,6 +15,7 @@ class ScriptedPrompter:
     def __init__(self, *answers):
         self.answers = list(answers)
         self.asked = []
+        self.rejected = []
 
     def _next(self, message, choices=None):
         self.asked.append((message, choices))
@@ -39,8 +40,12 @@ class ScriptedPrompter:
     def confirm(self, message, *, default=True):
         return self._next(message)
 
-    def text(self, message, *, required=True):
-        return self._next(message)
+    def text(self, message, *, required=True, check=None):
+        answer = self._next(message)
+        while check and check(answer):  # the real prompt asks again until the check passes
+            self.rejected.append(answer)
+            answer = self._next(message)
+        return answer
 
 
 @pytest.fixture
@@ -56,14 +61,14 @@ def terminal(monkeypatch):
 
 def test_every_missing_answer_is_asked_on_a_terminal(cli, sample_db, terminal):
     prompter = terminal("acme.co.jp", "", "globex.com", "DEFAULT", False, ["SO12345678-3"],
-                        "merger", "a@acme.co.jp", "b@globex.com", True)
+                        "merger", "not-an-email", "a@acme.co.jp", "b@globex.com", True)
     result = cli("request", "--json", user=PARTNER)
     assert result.exit_code == 0, result.output
     txn = json.loads(result.stdout)
     assert txn["state"] == "pending_submission" and txn["same_company"] is False
     assert [i["asset_id"] for i in txn["items"]] == ["SO12345678-3"]
     assert txn["form"]["reason"] == "merger"
-    assert prompter.answers == []
+    assert prompter.answers == [] and prompter.rejected == ["not-an-email"]
     offered = dict(prompter.asked)["Step 4: tick the assets (type to search)"]
     assert "SO12345679-1" not in offered and "FDO2312Q1AB" not in offered  # R5: only transferable ones
 
