@@ -5,7 +5,16 @@ from __future__ import annotations
 from atm.commands._output import escape, message, stdout_console
 
 ITEM_ROWS = 50
-WARNING_ROWS = 20
+WARNING_IDS = 5
+
+
+def warning_line(w: dict) -> str:
+    """One kind of warning: "1,204 licenses are in use ... (R13): SO1-1, SO1-2, ..., and 1,199 more"."""
+    shown = w["assets"][:WARNING_IDS]
+    if not shown:
+        return w["message"]
+    rest = w["count"] - len(shown)
+    return f"{w['message']}: {', '.join(shown)}" + (f", and {rest:,} more" if rest > 0 else "")
 
 
 def _place(p: dict) -> str:
@@ -38,10 +47,8 @@ def transaction(view, *, all_items: bool = False) -> None:
             console.print(f"  {escape(key)}: {escape(value)}")
     if data["warnings"]:
         console.print("Warnings:")
-        for w in data["warnings"][:WARNING_ROWS]:
-            console.print(f"  [yellow]![/yellow] {escape(w)}")
-        if len(data["warnings"]) > WARNING_ROWS:
-            console.print(f"  ... and {len(data['warnings']) - WARNING_ROWS} more (--json lists them all)")
+        for w in data["warnings"]:
+            console.print(f"  [yellow]![/yellow] {escape(warning_line(w))}")
     items = data["items"] if all_items else data["items"][:ITEM_ROWS]
     total = sum(view.counts.values())
     table = Table(box=box.SIMPLE_HEAD, title="Items", pad_edge=False)
@@ -67,10 +74,8 @@ def created(view) -> None:
     print(data["transaction_id"])
     message(f"{data['status']}: {sum(view.counts.values())} asset(s) from {data['source']['domain']} to "
             f"{data['target']['domain']} / {data['target']['virtual_account']}.")
-    for w in data["warnings"][:WARNING_ROWS]:
-        message(f"  ! {w}")
-    if len(data["warnings"]) > WARNING_ROWS:
-        message(f"  ... and {len(data['warnings']) - WARNING_ROWS} more warnings (atm status {data['transaction_id']} --json)")
+    for w in data["warnings"]:
+        message(f"  ! {warning_line(w)}")
     message(f"Next: atm submit {data['transaction_id']}   (or atm cancel {data['transaction_id']})")
 
 
@@ -86,7 +91,7 @@ def validation(result) -> None:
     for i in data["ineligible"]:
         console.print(f"  [red]✗[/red] {escape(i['asset_id'])}: {escape(i['message'])}")
     for w in data["warnings"]:
-        console.print(f"  [yellow]![/yellow] {escape(w)}")
+        console.print(f"  [yellow]![/yellow] {escape(warning_line(w))}")
 
 
 def landing(rows) -> None:

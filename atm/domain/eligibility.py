@@ -105,36 +105,124 @@ def not_found(asset_id: str, source_account: str) -> Ineligibility:
     return Ineligibility(asset_id, Reason.NOT_FOUND, f"no such asset in the source Smart Account {source_account}")
 
 
-def warnings_for(assets: list[Asset], *, target_account: str) -> list[str]:
-    """The R13 side effects of moving `assets`, one message each, for the user to read."""
-    out: list[str] = []
-    devices = 0
-    pnp = 0
-    for asset in assets:
+# --- R13: what a move means for the user ------------------------------------------------------------------
+
+WARNING_SAMPLE = 10  # asset ids kept per kind of warning; the count says how many there are
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    """One kind of side effect (R13), or a note on the request (R4, R5): how many assets, and the first ids."""
+
+    code: str
+    message: str
+    count: int = 0
+    assets: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "count": self.count, "assets": list(self.assets)}
+
+    @classmethod
+    def from_dict(cls, data: dict | str) -> "Warning":
+        if isinstance(data, str):  # transactions stored before warnings were grouped: one line each
+            return cls("note", data)
+        return cls(data["code"], data["message"], int(data.get("count") or 0), tuple(data.get("assets") or ()))
+
+
+def item_warning(asset: Asset) -> str | None:
+    """The R13 code an item carries in `items[]`: the side effect a user must act on for this asset."""
+    if isinstance(asset, License):
+        return "in_use" if asset.in_use else "reserved" if asset.reserved else None
+    return "cslu" if asset.cslu else "reserved" if asset.reserved else None
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _r13_message(code: str, n: int, target_account: str) -> str:
+    if code == "in_use":
+        return (f"{_plural(n, 'license is', 'licenses are')} in use and will be out of compliance at the source: "
+                "the devices using them lose them (R13)")
+    if code == "reserved":
+        return f"{_plural(n, 'asset is', 'assets are')} reserved (SLR/PLR); the reservation stays in {target_account} (R13)"
+    if code == "cslu":
+        return (f"{_plural(n, 'device is', 'devices are')} registered through CSLU: after the transfer, set the Smart "
+                f"Account to {target_account} in the CSLU preferences (R13)")
+    if code == "no_reregistration":
+        return f"{_plural(n, 'device moves', 'devices move')} without re-registration (R13)"
+    if code == "pnp":
+        return (f"{_plural(n, 'Plug and Play device', 'Plug and Play devices')}: PnP devices and licenses transfer "
+                "independently; move their licenses separately if needed (R13)")
+    raise ValueError(code)
+
+
+R13_ORDER = ("in_use", "reserved", "cslu", "no_reregistration", "pnp")
+
+
+class WarningTally:
+    """Counts the R13 side effects of the assets it is shown, keeping the first few ids of each kind."""
+
+    def __init__(self, target_account: str) -> None:
+        self.target_account = target_account
+        self.counts: dict[str, int] = {}
+        self.samples: dict[str, list[str]] = {}
+
+    def _hit(self, code: str, asset_id: str) -> None:
+        self.counts[code] = self.counts.get(code, 0) + 1
+        sample = self.samples.setdefault(code, [])
+        if len(sample) < WARNING_SAMPLE:
+            sample.append(asset_id)
+
+    def add(self, asset: Asset) -> str | None:
+        """Count `asset`'s side effects; return its own item warning code."""
         if isinstance(asset, License):
             if asset.in_use:
-                out.append(
-                    f"{asset.id}: {asset.in_use} of {asset.quantity} in use; the devices using it "
-                    "fall out of compliance at the source"
-                )
+                self._hit("in_use", asset.id)
             if asset.reserved:
-                out.append(f"{asset.id}: reserved (SLR/PLR); the reservation stays in {target_account}")
-        elif isinstance(asset, Device):
-            devices += 1
+                self._hit("reserved", asset.id)
+        else:
+            self._hit("no_reregistration", asset.id)
             if asset.cslu:
-                out.append(
-                    f"{asset.id}: registered through CSLU; after the transfer, set its Smart Account "
-                    f"to {target_account} in the CSLU preferences"
-                )
+                self._hit("cslu", asset.id)
             if asset.reserved:
-                out.append(f"{asset.id}: reserved device; the reservation stays in {target_account}")
+                self._hit("reserved", asset.id)
             if asset.pnp_status:
-                pnp += 1
-    if devices:
-        out.append(f"{devices} device(s) move without re-registration")
-    if pnp:
-        out.append(
-            f"{pnp} Plug and Play device(s): PnP devices and licenses transfer independently; "
-            "move their licenses separately if needed"
-        )
-    return out
+                self._hit("pnp", asset.id)
+        return item_warning(asset)
+
+    def warnings(self) -> list[Warning]:
+        return [Warning(code, _r13_message(code, self.counts[code], self.target_account), self.counts[code],
+                        tuple(self.samples[code]))
+                for code in R13_ORDER if self.counts.get(code)]
+
+
+def warnings_for(assets: list[Asset], *, target_account: str) -> list[Warning]:
+    """The R13 side effects of moving `assets`, one entry per kind."""
+    tally = WarningTally(target_account)
+    for asset in assets:
+        tally.add(asset)
+    return tally.warnings()
+
+
+def skipped_warnings(ineligible: list[Ineligibility]) -> list[Warning]:
+    """R5 with --skip-ineligible: what was left out, one entry per reason."""
+    groups: dict[Reason, list[Ineligibility]] = {}
+    for i in ineligible:
+        groups.setdefault(i.reason, []).append(i)
+    return [Warning(f"skipped_{reason.value}",
+                    f"{_plural(len(found), 'asset was', 'assets were')} left out: {_SKIP_WHY[reason]} (R5)",
+                    len(found), tuple(i.asset_id for i in found[:WARNING_SAMPLE]))
+            for reason, found in groups.items()]
+
+
+_SKIP_WHY = {
+    Reason.NOT_IN_SOURCE: "not in the source Smart Account",
+    Reason.NOT_IN_SOURCE_VA: "not in the source virtual account",
+    Reason.ALREADY_IN_TARGET: "already in the target virtual account",
+    Reason.ENTERPRISE_AGREEMENT: "bound to an Enterprise Agreement",
+    Reason.SSM_ONPREM_DEVICE: "a device in an SSM On-Prem virtual account",
+    Reason.PENDING_UPGRADE: "a pending upgrade",
+    Reason.IN_ACTIVE_TRANSACTION: "already in a transaction that has not ended",
+    Reason.NOT_FOUND: "no such asset in the source Smart Account",
+}

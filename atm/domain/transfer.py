@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from atm.domain.eligibility import Warning
 from atm.domain.errors import PermissionDenied, RuleViolation
 from atm.domain.model import Access
 
@@ -207,14 +208,14 @@ class Transaction:
     status: Status = Status.VALIDATION_INITIATED
     completed_at: datetime | None = None
     form: dict | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
     consents: dict[str, Consent] = field(default_factory=dict)
     new_events: list[Event] = field(default_factory=list)
 
     @classmethod
     def open(cls, *, id: str, source_account: str, source_va: str | None, target_account: str, target_va: str,
              same_company: bool, requested_by: str, at: datetime, form: dict | None,
-             warnings: list[str], item_count: int) -> "Transaction":
+             warnings: list[Warning], item_count: int) -> "Transaction":
         """"Submit for Review": validation has passed, so the request goes straight to Pending Submission."""
         txn = cls(id=id, source_account=source_account, source_va=source_va, target_account=target_account,
                   target_va=target_va, same_company=same_company, requested_by=requested_by, created_at=at,
@@ -318,11 +319,11 @@ def consent_side(txn: Transaction, source: Access, target: Access, side: str | N
     return sides[0]
 
 
-def relationship_warnings(same_company: bool, source_entity: str, target_entity: str) -> list[str]:
+def relationship_warnings(same_company: bool, source_entity: str, target_entity: str) -> list[Warning]:
     """R4 is the requester's answer; say so when the legal entities suggest otherwise."""
     if same_company and source_entity.casefold() != target_entity.casefold():
-        return [f"answered 'same company', but the legal entities differ ({source_entity} / {target_entity}); "
-                "affiliates are not the same company (R4)"]
+        return [Warning("relationship", f"answered 'same company', but the legal entities differ ({source_entity} / "
+                                        f"{target_entity}); affiliates are not the same company (R4)")]
     return []
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from atm.domain.eligibility import Ineligibility, Place, ineligibility, not_found, warnings_for
+from atm.domain.eligibility import Ineligibility, Place, Warning, WarningTally, ineligibility, not_found, skipped_warnings
 from atm.domain.errors import InvalidInput, MissingAnswer
 from atm.domain.model import Access, Asset, SmartAccount, User
 from atm.domain.times import now
@@ -59,16 +59,15 @@ def request(uow: UnitOfWork, user_id: str | None, spec: RequestSpec, *, dry_run:
         if validation.refusal is not None:
             raise validation.refusal
         at = now()
-        skipped = [f"skipped {i}" for i in validation.ineligible]
         txn = Transaction.open(
             id=_fresh_id(uow), source_account=validation.source.domain, source_va=validation.source_va,
             target_account=validation.target.domain, target_va=validation.target_va,
             same_company=validation.same_company, requested_by=user.id, at=at,
             form=_complete_form(spec.form, validation) if not validation.same_company else None,
-            warnings=skipped + validation.warnings, item_count=len(validation.eligible),
+            warnings=skipped_warnings(validation.ineligible) + validation.warnings, item_count=len(validation.eligible),
         )
-        items = [Item(seq, a.id, a.kind, a.virtual_account, "pending", None)
-                 for seq, a in enumerate(validation.eligible, start=1)]
+        items = [Item(seq, a.id, a.kind, a.virtual_account, "pending", None, code)
+                 for seq, (a, code) in enumerate(zip(validation.eligible, validation.item_warnings), start=1)]
         uow.transfers.add(txn, items)
         uow.commit()
         return transaction_view(uow, txn, item_limit=item_limit, items=items)
@@ -97,7 +96,9 @@ def _validate(uow: UnitOfWork, user: User, spec: RequestSpec) -> Validation:
     ssm = {va.name for va in source.virtual_accounts if va.ssm_onprem}
     src, dst = Place(source.domain, source_va), Place(target.domain, target_va)
     eligible: list[Asset] = []
+    item_warnings: list[str | None] = []
     ineligible: list[Ineligibility] = []
+    tally = WarningTally(target.domain)
     for aid in ids:
         asset = found.get(aid)
         if asset is None or asset.account != source.domain:
@@ -108,14 +109,16 @@ def _validate(uow: UnitOfWork, user: User, spec: RequestSpec) -> Validation:
                                 active_transaction=active.get(aid), source=src, target=dst)
         if verdict is None:
             eligible.append(asset)
+            item_warnings.append(tally.add(asset))
         else:
             ineligible.append(verdict)
     warnings = relationship_warnings(same_company, source.legal_entity, target.legal_entity)
     if same_company and spec.form:
-        warnings.append("a same-company transfer needs no request form; the form was not stored (R4)")
-    warnings += warnings_for(eligible, target_account=target.domain)
+        warnings.append(Warning("form_not_stored",
+                                "a same-company transfer needs no request form; the form was not stored (R4)"))
+    warnings += tally.warnings()
     return Validation(source, source_va, target, target_va, same_company, eligible, ineligible, warnings,
-                      spec.skip_ineligible)
+                      spec.skip_ineligible, item_warnings)
 
 
 def _same_company(spec: RequestSpec, source: SmartAccount, target: SmartAccount) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from atm.domain.eligibility import Ineligibility
+from atm.domain.eligibility import Ineligibility, Warning
 from atm.domain.errors import InvalidInput, TransactionNotFound
 from atm.domain.model import Access, Asset, SmartAccount, User
 from atm.domain.times import iso
@@ -32,8 +32,9 @@ class Validation:
     same_company: bool
     eligible: list[Asset]
     ineligible: list[Ineligibility]
-    warnings: list[str]
+    warnings: list[Warning]
     skip_ineligible: bool
+    item_warnings: list[str | None] = field(default_factory=list)
 
     @property
     def refusal(self) -> AssetsNotTransferable | None:
@@ -56,10 +57,11 @@ class Validation:
             "source": place_dict(self.source, self.source_va),
             "target": place_dict(self.target, self.target_va),
             "same_company": self.same_company,
-            "transferable": [{"asset_id": a.id, "kind": a.kind} for a in self.eligible],
+            "transferable": [{"asset_id": a.id, "kind": a.kind, "warning": w}
+                             for a, w in zip(self.eligible, self.item_warnings)],
             "ineligible": [{"asset_id": i.asset_id, "reason": i.reason.value, "message": i.message}
                            for i in self.ineligible],
-            "warnings": list(self.warnings),
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
@@ -85,13 +87,13 @@ class TransactionView:
             "requested_by": t.requested_by,
             "created_at": iso(t.created_at),
             "completed_at": iso(t.completed_at),
-            "items": [{"asset_id": i.asset_id, "kind": i.kind, "result": i.result, "reason": i.reason}
-                      for i in self.items],
+            "items": [{"asset_id": i.asset_id, "kind": i.kind, "result": i.result, "reason": i.reason,
+                       "warning": i.warning} for i in self.items],
             "consents": [{"side": c.side, "decision": c.decision, "by": c.by, "at": iso(c.at)}
                          for c in (t.consents.get(TRANSFEROR), t.consents.get(TRANSFEREE)) if c is not None],
             "events": [{"at": iso(e.at), "actor": e.actor, "from": e.from_state, "to": e.to_state, "note": e.note}
                        for e in self.events],
-            "warnings": list(t.warnings),
+            "warnings": [w.as_dict() for w in t.warnings],
             "form": t.form,
         }
 

@@ -214,3 +214,9 @@ def m002_transfers(db: Database) -> None:
         CREATE INDEX ix_notifications_user ON notifications (user_id, id)
         """
     )
+
+
+@migration
+def m003_item_warnings(db: Database) -> None:
+    # Each item carries its own R13 warning code; the transaction keeps one entry per kind of warning.
+    db.execute("ALTER TABLE transaction_items ADD COLUMN warning TEXT")

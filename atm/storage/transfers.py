@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, NamedTuple, Sequence
 
+from atm.domain.eligibility import Warning
 from atm.domain.errors import StorageError
 from atm.domain.model import Asset
 from atm.domain.times import from_iso, iso
@@ -28,6 +29,10 @@ class Item(NamedTuple):
     from_va: str
     result: str
     reason: str | None
+    warning: str | None = None  # the item's R13 code
+
+
+ITEM_COLUMNS = "seq, asset_id, kind, from_va, result, reason, warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +81,13 @@ class TransferRepository:
             (txn.id, txn.source_account, txn.source_va, txn.target_account, txn.target_va, int(txn.same_company),
              txn.status.value, txn.requested_by, iso(txn.created_at), iso(txn.completed_at),
              json.dumps(txn.form, ensure_ascii=False) if txn.form is not None else None,
-             json.dumps(txn.warnings, ensure_ascii=False)),
+             json.dumps([w.as_dict() for w in txn.warnings], ensure_ascii=False)),
         )
         try:
             self.db.executemany(
-                "INSERT INTO transaction_items (transaction_id, seq, asset_id, kind, from_va) VALUES (?, ?, ?, ?, ?)",
-                [(txn.id, i.seq, i.asset_id, i.kind, i.from_va) for i in items],
+                "INSERT INTO transaction_items (transaction_id, seq, asset_id, kind, from_va, warning) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(txn.id, i.seq, i.asset_id, i.kind, i.from_va, i.warning) for i in items],
             )
         except ConstraintViolation:
             # The partial unique index: another unfinished transaction holds one of these assets (R5).
@@ -103,7 +109,7 @@ class TransferRepository:
             id=tid, source_account=src, source_va=src_va, target_account=dst, target_va=dst_va,
             same_company=bool(same), requested_by=by, created_at=from_iso(created), status=Status(state),
             completed_at=from_iso(completed), form=json.loads(form) if form else None,
-            warnings=json.loads(warnings) if warnings else [],
+            warnings=[Warning.from_dict(w) for w in json.loads(warnings)] if warnings else [],
         )
         for side, decision, by_user, at in self.db.execute(
             "SELECT side, decision, by_user, at FROM consents WHERE transaction_id = ? ORDER BY side DESC", (tid,)
@@ -149,8 +155,7 @@ class TransferRepository:
     # --- items ---------------------------------------------------------------------
 
     def items(self, txn_id: str, *, limit: int | None = None) -> list[Item]:
-        sql = ("SELECT seq, asset_id, kind, from_va, result, reason FROM transaction_items "
-               "WHERE transaction_id = ? ORDER BY seq")
+        sql = f"SELECT {ITEM_COLUMNS} FROM transaction_items WHERE transaction_id = ? ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return list(map(Item._make, self.db.execute(sql, (txn_id,))))
@@ -170,7 +175,7 @@ class TransferRepository:
         kind, in the source SA, with no EA or pending-upgrade flag and not a device in an SSM On-Prem VA is
         as it was in every way R5 looks at. The rest are returned for the domain rule to judge."""
         rows = self.db.execute(
-            "SELECT i.seq, i.asset_id, i.kind, i.from_va, i.result, i.reason, "
+            "SELECT i.seq, i.asset_id, i.kind, i.from_va, i.result, i.reason, i.warning, "
             + ", ".join(f"a.{c}" for c in ASSET_COLUMNS)
             + " FROM transaction_items i LEFT JOIN assets a ON a.id = i.asset_id"
             " LEFT JOIN virtual_accounts v ON v.account = a.account AND v.name = a.virtual_account"
@@ -180,7 +185,7 @@ class TransferRepository:
             " ORDER BY i.seq",
             (txn.id, first_seq, last_seq, txn.source_account),
         ).fetchall()
-        return [(Item._make(row[:6]), row_asset(row[6:]) if row[6] is not None else None) for row in rows]
+        return [(Item._make(row[:7]), row_asset(row[7:]) if row[7] is not None else None) for row in rows]
 
     def fail_items(self, txn_id: str, failures: Iterable[tuple[int, str]]) -> None:
         self.db.executemany(

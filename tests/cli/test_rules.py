@@ -24,7 +24,8 @@ DOMAINS = (ACME, OSAKA, GLOBEX, INITECH)
 TXN_KEYS = ["transaction_id", "status", "state", "source", "target", "same_company", "requested_by", "created_at",
             "completed_at", "items", "consents", "events", "warnings", "form"]
 PLACE_KEYS = ["domain", "name", "virtual_account"]
-ITEM_KEYS = ["asset_id", "kind", "result", "reason"]
+ITEM_KEYS = ["asset_id", "kind", "result", "reason", "warning"]
+WARNING_KEYS = ["code", "message", "count", "assets"]
 CONSENT_KEYS = ["side", "decision", "by", "at"]
 EVENT_KEYS = ["at", "actor", "from", "to", "note"]
 LANDING_KEYS = ["transaction_id", "status", "state", "source", "target", "created_at", "completed_at"]
@@ -135,6 +136,8 @@ def test_the_transaction_json_has_exactly_the_spec_keys(cli, sample_db, tmp_path
     assert [list(c) for c in txn["consents"]] == [CONSENT_KEYS, CONSENT_KEYS]
     assert {c["side"]: c["decision"] for c in txn["consents"]} == {"transferor": "pending", "transferee": "pending"}
     assert txn["events"] and all(list(e) == EVENT_KEYS for e in txn["events"])
+    assert txn["warnings"] and all(list(w) == WARNING_KEYS for w in txn["warnings"])
+    assert all(len(w["assets"]) <= 10 and w["count"] >= len(w["assets"]) for w in txn["warnings"])
     assert txn["status"] == "Pending Submission" and txn["state"] == "pending_submission"
     assert txn["same_company"] is False and txn["requested_by"] == PARTNER and txn["completed_at"] is None
     assert txn["created_at"].startswith("20") and txn["created_at"].endswith(("Z", "+00:00"))
@@ -424,8 +427,8 @@ def test_r5_an_asset_outside_the_given_source_va_is_refused(cli, sample_db):
 def test_r5_skip_ineligible_leaves_them_out_with_a_warning(cli, sample_db):
     txn = make_request(cli, "SO12345679-1", "FDO2312Q1AB", "SO12345678-3", extra=("--skip-ineligible",))
     assert [i["asset_id"] for i in txn["items"]] == ["SO12345678-3"]
-    for skipped in ("SO12345679-1", "FDO2312Q1AB"):
-        assert any(skipped in w for w in txn["warnings"]), txn["warnings"]
+    left_out = {w["code"]: w["assets"] for w in txn["warnings"] if w["code"].startswith("skipped_")}
+    assert left_out == {"skipped_enterprise_agreement": ["SO12345679-1"], "skipped_ssm_onprem_device": ["FDO2312Q1AB"]}
     assert cli.json("submit", txn["transaction_id"], user=TARO)["state"] == "transfer_completed"
     assert locate(cli, "SO12345679-1") == [(ACME, "DEFAULT")]
     assert locate(cli, "FDO2312Q1AB") == [(ACME, "SSM On-Prem")]
@@ -770,15 +773,19 @@ def test_r13_side_effect_warnings_appear_in_the_transaction(cli, sample_db):
     warnings = txn_status(cli, txn["transaction_id"])["warnings"]
     assert warnings == txn["warnings"]
 
-    def about(*words: str) -> list[str]:
-        return [w for w in warnings if all(word.lower() in w.lower() for word in words)]
+    def about(asset: str, *words: str) -> list[dict]:
+        return [w for w in warnings if (not asset or asset in w["assets"])
+                and all(word.lower() in w["message"].lower() for word in words)]
 
     assert about("SO12345678-1", "in use", "compliance")
     assert about("SO12345678-2", "reserved", OSAKA)
     assert about("FCW2245L0CS", "CSLU")
-    assert about("re-registration")
-    assert about("PnP") or about("Plug and Play")
+    assert about("FOC2231X0AB", "re-registration")
+    assert about("", "PnP") or about("", "Plug and Play")
     assert not about("SO12345678-3")
+    items = {i["asset_id"]: i["warning"] for i in txn["items"]}
+    # SO12345678-2 is both in use and reserved: an item carries the one to act on first, in_use.
+    assert items == {"SO12345678-1": "in_use", "SO12345678-2": "in_use", "FCW2245L0CS": "cslu", "FOC2231X0AB": None}
 
 
 def test_r13_a_reserved_license_stays_reserved_in_the_target(cli, sample_db):

@@ -1,6 +1,6 @@
 """R5 refusals and R13 warnings as pure functions."""
 
-from atm.domain.eligibility import Place, Reason, ineligibility, warnings_for
+from atm.domain.eligibility import Place, Reason, ineligibility, item_warning, warnings_for
 from atm.domain.model import Device, License
 
 SRC = Place("north.example")
@@ -67,17 +67,36 @@ def test_without_a_source_only_the_asset_itself_is_judged():
     assert ineligibility(lic(account="any"), in_ssm_onprem_va=False, active_transaction=None) is None
 
 
-def test_r13_warnings_name_each_side_effect():
-    msgs = warnings_for(
-        [lic(in_use=1), lic(id="SO1-2", reserved=True), dev(cslu=True), dev(id="S2", pnp_status="Provisioned")],
+def test_r13_warnings_name_each_side_effect_once_per_kind():
+    found = {w.code: w for w in warnings_for(
+        [lic(in_use=1), lic(id="SO1-2", reserved=True), dev(cslu=True), dev(id="S2", pnp_status="Provisioned"),
+         dev(id="S3", reserved=True)],
         target_account="south.example",
-    )
-    text = "\n".join(msgs)
-    assert "SO1-1: 1 of 2 in use" in text and "out of compliance" in text
-    assert "SO1-2: reserved" in text and "stays in south.example" in text
-    assert "S1: registered through CSLU" in text
-    assert "2 device(s) move without re-registration" in text
-    assert "1 Plug and Play device(s)" in text
+    )}
+    assert set(found) == {"in_use", "reserved", "cslu", "no_reregistration", "pnp"}
+    assert (found["in_use"].count, found["in_use"].assets) == (1, ("SO1-1",))
+    assert "in use" in found["in_use"].message and "out of compliance at the source" in found["in_use"].message
+    assert (found["reserved"].count, found["reserved"].assets) == (2, ("SO1-2", "S3"))
+    assert "stays in south.example" in found["reserved"].message
+    assert found["cslu"].assets == ("S1",) and "CSLU" in found["cslu"].message
+    assert found["no_reregistration"].count == 3 and "3 devices move without re-registration" in \
+        found["no_reregistration"].message
+    assert found["pnp"].count == 1 and "Plug and Play" in found["pnp"].message
+
+
+def test_r13_a_warning_keeps_the_first_ten_ids_and_counts_them_all():
+    (w,) = [w for w in warnings_for([lic(id=f"SO1-{n}", in_use=1) for n in range(1, 1205)],
+                                    target_account="south.example") if w.code == "in_use"]
+    assert w.count == 1204 and w.assets == tuple(f"SO1-{n}" for n in range(1, 11))
+    assert w.message.startswith("1,204 licenses are in use")
+
+
+def test_r13_each_item_carries_its_own_warning_code():
+    assert item_warning(lic(in_use=1)) == "in_use"
+    assert item_warning(lic(reserved=True)) == "reserved"
+    assert item_warning(dev(cslu=True)) == "cslu"
+    assert item_warning(dev(reserved=True)) == "reserved"
+    assert item_warning(lic()) is None and item_warning(dev()) is None
 
 
 def test_no_warning_for_a_quiet_license():
