@@ -14,34 +14,50 @@ from atm.commands._output import JSON_HELP, emit_json, message
 
 def import_file(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A .json file (SPEC section 5), or a .csv/.xlsx asset list.",
-                                         show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .json file, or a .csv/.xlsx asset list (see "
+                                         "docs/import.md); - reads standard input.", show_default=False)],
     fmt: Annotated[Optional[str], typer.Option("--format", help="json, csv or xlsx (default: by extension).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Import a file in one transaction: a bad file changes nothing; re-importing updates.
+    """Import a file in one transaction: a bad file changes nothing; re-importing merges.
 
-    Example: atm import assets.csv
+    A record sets only the fields it carries; an absent field keeps its stored value, and an import never
+    moves an asset (its place is kept and counted).
+
+    Example: atm import data/sample.json
     """
     from atm.domain.errors import InvalidInput
     from atm.services.importing import import_file as run_import
 
-    if file.is_dir():
+    stream = None
+    if str(file) == "-":
+        stream, file = sys.stdin.buffer, Path("stdin")
+    elif file.is_dir():
         raise InvalidInput(f"{file} is a directory; name an import file")
-    if not file.is_file():
+    elif not file.exists():
         raise InvalidInput(f"cannot read {file}: no such file")
     uow = app_context(ctx).unit_of_work(create=True)
-    if sys.stderr.isatty() and not json_out:
+    if sys.stderr.isatty() and not json_out and stream is None:
         summary = _with_progress(lambda progress: run_import(uow, file, fmt=fmt, progress=progress), file)
     else:
-        summary = run_import(uow, file, fmt=fmt)
+        summary = run_import(uow, file, fmt=fmt, stream=stream)
     if json_out:
         emit_json(summary.as_dict())
-    else:
-        message(
-            f"Imported {summary.users} users, {summary.accounts} Smart Accounts, {summary.licenses} license lines "
-            f"and {summary.devices} devices from {file.name}."
-        )
+        return
+    message(
+        f"Imported {summary.users} users, {summary.accounts} Smart Accounts, {summary.licenses} license lines "
+        f"and {summary.devices} devices from {file.name} ({summary.created} assets new, {summary.updated} updated)."
+    )
+    if summary.locations_kept:
+        moved = (f", {summary.locations_kept_moved} of them moved by an atm transfer since"
+                 if summary.locations_kept_moved else "")
+        message(f"Kept the current place of {summary.locations_kept} asset(s) that the file places elsewhere{moved}: "
+                "an import never moves an asset (transfer it with atm request).")
+    if summary.recheck:
+        held = sum(summary.recheck.values())
+        message(f"{held} asset(s) in unfinished transactions ({', '.join(sorted(summary.recheck))}) are now stopped "
+                "by a rule flag (R5: EA-bound, pending upgrade or SSM On-Prem): atm submit will refuse them; "
+                "cancel and request again without them.")
 
 
 def _with_progress(run, file: Path):

@@ -9,10 +9,10 @@ where the record sits in its file and wraps it into `InvalidRecord`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from atm.domain.model import (
-    DEFAULT_VA, Device, License, MinorLine, SmartAccount, User, VirtualAccount, license_id,
+    DEFAULT_VA, Asset, Device, License, MinorLine, SmartAccount, VirtualAccount, license_id,
 )
 
 MAX_TEXT = 256
@@ -44,15 +44,6 @@ class FieldProblem(ValueError):
         super().__init__(problem)
         self.field = field
         self.problem = problem
-
-
-@dataclass(frozen=True, slots=True)
-class AccountRecord:
-    """An imported Smart Account with the roles the file gives on it."""
-
-    account: SmartAccount
-    admins: tuple[str, ...]
-    users: tuple[str, ...]
 
 
 # --- field converters --------------------------------------------------------
@@ -173,29 +164,85 @@ def _user_list(rec: dict, key: str) -> tuple[str, ...]:
 
 
 # --- records -----------------------------------------------------------------
+#
+# A re-import merges (see docs/import.md): a record sets only the fields it carries. A field that is absent, or
+# null, keeps its stored value, so a partial record can never clear a rule flag (R5) or the minor lines; an
+# empty string clears an optional text field. A new record needs the required fields.
 
 
-def parse_user(rec: object) -> User:
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: str
+    name: str | None = None  # None: not given
+    compliance: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualAccountRecord:
+    name: str
+    ssm_onprem: bool | None = None  # None: not given (a new VA is not SSM On-Prem)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """An imported Smart Account with the roles the file gives on it."""
+
+    domain: str
+    name: str | None
+    legal_entity: str | None
+    virtual_accounts: tuple[VirtualAccountRecord, ...]
+    admins: tuple[str, ...]
+    users: tuple[str, ...]
+
+    def new_account(self) -> SmartAccount:
+        """The account this record creates; a new account needs a name (its legal entity defaults to it)."""
+        if self.name is None:
+            raise FieldProblem("name", "is required for a new Smart Account")
+        return SmartAccount(self.domain, self.name, self.legal_entity or self.name,
+                            tuple(VirtualAccount(va.name, bool(va.ssm_onprem)) for va in self.virtual_accounts))
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRecord:
+    """A license or device as a file gives it: only the fields it carries."""
+
+    kind: str  # "license" or "device"
+    id: str  # as given, else SO<order>-<line> for a license, the serial number for a device
+    explicit_id: bool
+    fields: dict  # field name -> checked value, for the fields present (not id, not minor_lines)
+    minor_lines: tuple[MinorLine, ...] | None = None  # None: not given
+
+    @property
+    def natural_key(self) -> tuple | None:
+        """What identifies the asset in the real world: its serial, or its sales order and line."""
+        if self.kind == "device":
+            serial = self.fields.get("serial_number")
+            return ("serial", serial) if serial else None
+        so, line = self.fields.get("sales_order"), self.fields.get("line")
+        return ("line", so, line) if so and line else None
+
+
+def parse_user(rec: object) -> UserRecord:
     rec = _unknown_keys(rec, USER_KEYS)
-    uid = _user_id(rec.get("id"), "id") if rec.get("id") is not None else None
-    if uid is None:
+    if rec.get("id") is None:
         raise FieldProblem("id", "is required")
-    return User(id=uid, name=_text(rec, "name") or uid, compliance=_flag(rec, "compliance"))
+    uid = _user_id(rec.get("id"), "id")
+    compliance = _flag(rec, "compliance") if _given(rec, "compliance") else None
+    return UserRecord(uid, _text(rec, "name"), compliance)
 
 
 def parse_account(rec: object) -> AccountRecord:
     rec = _unknown_keys(rec, ACCOUNT_KEYS)
     domain = _domain(rec, "domain")
-    name = _text(rec, "name", required=True)
-    legal_entity = _text(rec, "legal_entity") or name
-    vas: dict[str, VirtualAccount] = {DEFAULT_VA: VirtualAccount(DEFAULT_VA)}
+    vas: dict[str, VirtualAccountRecord] = {DEFAULT_VA: VirtualAccountRecord(DEFAULT_VA)}
     raw_vas = rec.get("virtual_accounts") or []
     if not isinstance(raw_vas, list):
         raise FieldProblem("virtual_accounts", "must be a list")
     for i, item in enumerate(raw_vas):
         try:
             item = _unknown_keys(item, VA_KEYS)
-            va = VirtualAccount(_text(item, "name", required=True), _flag(item, "ssm_onprem"))
+            va = VirtualAccountRecord(_text(item, "name", required=True),
+                                      _flag(item, "ssm_onprem") if _given(item, "ssm_onprem") else None)
         except FieldProblem as e:
             raise FieldProblem(f"virtual_accounts[{i}].{e.field}" if e.field else f"virtual_accounts[{i}]", e.problem)
         if va.name in vas and va.name != DEFAULT_VA:
@@ -206,7 +253,7 @@ def parse_account(rec: object) -> AccountRecord:
     both = sorted(set(admins) & set(users))
     if both:
         raise FieldProblem("users", f"{both[0]} is listed under both admins and users")
-    return AccountRecord(SmartAccount(domain, name, legal_entity, tuple(vas.values())), admins, users)
+    return AccountRecord(domain, _text(rec, "name"), _text(rec, "legal_entity"), tuple(vas.values()), admins, users)
 
 
 def _minor_lines(rec: dict, major: str | None) -> tuple[MinorLine, ...]:
@@ -226,13 +273,19 @@ def _minor_lines(rec: dict, major: str | None) -> tuple[MinorLine, ...]:
                               _whole(item, "quantity", minimum=1))
         except FieldProblem as e:
             raise FieldProblem(f"minor_lines[{i}].{e.field}" if e.field else f"minor_lines[{i}]", e.problem)
-        if major is not None and not minor.line.startswith(major + "."):
-            raise FieldProblem(f"minor_lines[{i}].line", f"{minor.line!r} is not a minor line of line {major}")
         if minor.line in seen:
             raise FieldProblem(f"minor_lines[{i}].line", f"{minor.line!r} is listed twice")
         seen.add(minor.line)
         out.append(minor)
+    if major is not None:
+        _check_minor_lines(out, major)
     return tuple(out)
+
+
+def _check_minor_lines(minor_lines, major: str) -> None:
+    for i, minor in enumerate(minor_lines):
+        if not minor.line.startswith(major + "."):
+            raise FieldProblem(f"minor_lines[{i}].line", f"{minor.line!r} is not a minor line of line {major}")
 
 
 def _parse_minor_text(text: str) -> list[dict]:
@@ -249,54 +302,129 @@ def _parse_minor_text(text: str) -> list[dict]:
     return out
 
 
-def parse_license(rec: object) -> License:
+_LICENSE_TEXT = ("sales_order", "line", "web_order", "subscription_id", "pak", "license_type")
+_LICENSE_FLAGS = ("enterprise_agreement", "reserved", "pending_upgrade")
+_DEVICE_TEXT = ("host_id", "uuid", "license_type", "pnp_status", "sales_order")
+_DEVICE_FLAGS = ("cslu", "reserved")
+
+
+def _given(rec: dict, key: str) -> bool:
+    """Absent, null and blank are the same for a flag, a number or a place: not given, so the stored value stays
+    (a blank flag must never read as false and loosen a rule, R5)."""
+    value = rec.get(key)
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _common_fields(rec: dict, fields: dict, text_keys: tuple[str, ...], flag_keys: tuple[str, ...]) -> None:
+    for key in text_keys:
+        if key in rec and rec[key] is not None:
+            fields[key] = _text(rec, key)  # "" clears an optional text field
+    for key in flag_keys:
+        if _given(rec, key):
+            fields[key] = _flag(rec, key)
+    if _given(rec, "pid"):
+        fields["pid"] = _text(rec, "pid", required=True)
+    if _given(rec, "account"):
+        fields["account"] = _domain(rec, "account")
+    if _given(rec, "virtual_account"):
+        va = _text(rec, "virtual_account")
+        if va:
+            fields["virtual_account"] = va
+
+
+def parse_license(rec: object) -> AssetRecord:
     rec = _unknown_keys(rec, LICENSE_KEYS)
-    sales_order = _text(rec, "sales_order")
-    line = _text(rec, "line")
+    fields: dict = {}
+    _common_fields(rec, fields, _LICENSE_TEXT, _LICENSE_FLAGS)
+    if _given(rec, "quantity"):
+        fields["quantity"] = _whole(rec, "quantity", minimum=1)
+    if _given(rec, "in_use"):
+        fields["in_use"] = _whole(rec, "in_use", default=0)
+        if "quantity" in fields and fields["in_use"] > fields["quantity"]:
+            raise FieldProblem("in_use", f"{fields['in_use']} is more than the quantity {fields['quantity']}")
     asset_id = _text(rec, "id")
+    explicit = asset_id is not None
     if asset_id is None:
-        if sales_order is None or line is None:
+        if not (fields.get("sales_order") and fields.get("line")):
             raise FieldProblem("id", "is required (or give sales_order and line)")
-        asset_id = license_id(sales_order, line)
-    quantity = _whole(rec, "quantity", minimum=1)
-    in_use = _whole(rec, "in_use", default=0)
-    if in_use > quantity:
-        raise FieldProblem("in_use", f"{in_use} is more than the quantity {quantity}")
-    return License(
-        id=asset_id,
-        account=_domain(rec, "account"),
-        virtual_account=_text(rec, "virtual_account") or DEFAULT_VA,
-        pid=_text(rec, "pid", required=True),
-        quantity=quantity,
-        sales_order=sales_order,
-        line=line,
-        web_order=_text(rec, "web_order"),
-        subscription_id=_text(rec, "subscription_id"),
-        pak=_text(rec, "pak"),
-        license_type=_text(rec, "license_type"),
-        in_use=in_use,
-        enterprise_agreement=_flag(rec, "enterprise_agreement"),
-        reserved=_flag(rec, "reserved"),
-        pending_upgrade=_flag(rec, "pending_upgrade"),
-        minor_lines=_minor_lines(rec, line),
-    )
+        asset_id = license_id(fields["sales_order"], fields["line"])
+    minor = _minor_lines(rec, fields.get("line")) if _given(rec, "minor_lines") else None
+    return AssetRecord("license", asset_id, explicit, fields, minor)
 
 
-def parse_device(rec: object) -> Device:
+def parse_device(rec: object) -> AssetRecord:
     rec = _unknown_keys(rec, DEVICE_KEYS)
-    # Serial numbers are case-insensitive: one device, one spelling (it is also the default id).
-    serial = _text(rec, "serial_number", required=True).upper()
+    fields: dict = {}
+    _common_fields(rec, fields, _DEVICE_TEXT, _DEVICE_FLAGS)
+    if _given(rec, "serial_number"):
+        # Serial numbers are case-insensitive: one device, one spelling (it is also the default id).
+        fields["serial_number"] = _text(rec, "serial_number", required=True).upper()
+    asset_id = _text(rec, "id")
+    explicit = asset_id is not None
+    if asset_id is None:
+        if "serial_number" not in fields:
+            raise FieldProblem("serial_number", "is required")
+        asset_id = fields["serial_number"]
+    return AssetRecord("device", asset_id, explicit, fields)
+
+
+# --- merging a record into what is stored -------------------------------------------
+
+_REQUIRED = {"license": ("account", "pid", "quantity"), "device": ("serial_number", "pid", "account")}
+LOCATION = ("account", "virtual_account")
+RULE_FLAGS = ("enterprise_agreement", "pending_upgrade")  # the asset flags R5 reads
+
+
+def new_asset(record: AssetRecord) -> Asset:
+    """The asset a record creates: every required field given, the rest defaulted."""
+    for key in _REQUIRED[record.kind]:
+        if key not in record.fields:
+            raise FieldProblem(key, f"is required for a new {record.kind}")
+    f = record.fields
+    if record.kind == "license":
+        asset = License(
+            id=record.id, account=f["account"], virtual_account=f.get("virtual_account", DEFAULT_VA), pid=f["pid"],
+            quantity=f["quantity"], sales_order=f.get("sales_order"), line=f.get("line"),
+            web_order=f.get("web_order"), subscription_id=f.get("subscription_id"), pak=f.get("pak"),
+            license_type=f.get("license_type"), in_use=f.get("in_use", 0),
+            enterprise_agreement=f.get("enterprise_agreement", False), reserved=f.get("reserved", False),
+            pending_upgrade=f.get("pending_upgrade", False), minor_lines=record.minor_lines or (),
+        )
+        _check_license(asset, record)
+        return asset
     return Device(
-        id=_text(rec, "id") or serial,
-        serial_number=serial,
-        pid=_text(rec, "pid", required=True),
-        account=_domain(rec, "account"),
-        virtual_account=_text(rec, "virtual_account") or DEFAULT_VA,
-        host_id=_text(rec, "host_id"),
-        uuid=_text(rec, "uuid"),
-        license_type=_text(rec, "license_type"),
-        pnp_status=_text(rec, "pnp_status"),
-        sales_order=_text(rec, "sales_order"),
-        cslu=_flag(rec, "cslu"),
-        reserved=_flag(rec, "reserved"),
+        id=record.id, serial_number=f["serial_number"], pid=f["pid"], account=f["account"],
+        virtual_account=f.get("virtual_account", DEFAULT_VA), host_id=f.get("host_id"), uuid=f.get("uuid"),
+        license_type=f.get("license_type"), pnp_status=f.get("pnp_status"), sales_order=f.get("sales_order"),
+        cslu=f.get("cslu", False), reserved=f.get("reserved", False),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    asset: Asset  # the stored asset with the record's fields set
+    location_kept: bool  # the record placed it elsewhere; the stored place stays (an import never moves)
+    tightened: bool  # a rule flag (R5) went from false to true
+
+
+def merge_asset(stored: Asset, record: AssetRecord) -> Merge:
+    """Set on `stored` the fields `record` carries, except its place: an import never moves an asset."""
+    if stored.kind != record.kind:
+        raise FieldProblem("id", f"{stored.id!r} already exists as a {stored.kind}")
+    changes = {k: v for k, v in record.fields.items() if k not in LOCATION}
+    if record.minor_lines is not None:
+        changes["minor_lines"] = record.minor_lines
+    merged = replace(stored, **changes)
+    kept = any(k in record.fields and record.fields[k] != getattr(stored, k) for k in LOCATION)
+    tightened = any(getattr(merged, k, False) and not getattr(stored, k, False) for k in RULE_FLAGS)
+    if isinstance(merged, License):
+        _check_license(merged, record)
+    return Merge(merged, kept, tightened)
+
+
+def _check_license(asset: License, record: AssetRecord) -> None:
+    if asset.in_use > asset.quantity:
+        field_name = "in_use" if "in_use" in record.fields else "quantity"
+        raise FieldProblem(field_name, f"{asset.in_use} in use is more than the quantity {asset.quantity}")
+    if record.minor_lines and "line" not in record.fields and asset.line is not None:
+        _check_minor_lines(record.minor_lines, asset.line)

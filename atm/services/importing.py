@@ -1,20 +1,25 @@
-"""Import users, accounts and assets from a file, in one database transaction (SPEC section 5).
+"""Import users, accounts and assets from a file, in one database transaction (docs/import.md).
 
 A bad file changes nothing: every record is validated, every reference
 checked, and the first problem names the record and the field. Re-importing
-a record updates it in place (upsert by id). Memory stays flat: records are
-streamed and written in batches with executemany.
+merges: a record sets only the fields it carries, so a partial record never
+clears a rule flag (R5) or the minor lines, and an import never moves an asset
+(its place is kept and counted). Memory stays flat: records are streamed and
+written in batches with executemany.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 from atm.domain.errors import InvalidInput, InvalidRecord
-from atm.domain.model import Asset, Device, User
-from atm.domain.records import AccountRecord, FieldProblem, parse_account, parse_device, parse_license, parse_user
+from atm.domain.model import Asset, License
+from atm.domain.records import (
+    AccountRecord, AssetRecord, FieldProblem, UserRecord, merge_asset, new_asset, parse_account, parse_device,
+    parse_license, parse_user,
+)
 from atm.services.unit_of_work import UnitOfWork
 from atm.storage.errors import ConstraintViolation
 
@@ -31,9 +36,15 @@ class ImportSummary:
     virtual_accounts: int = 0
     licenses: int = 0
     devices: int = 0
+    created: int = 0  # assets new to the database
+    updated: int = 0  # assets that were there and took the record's fields
+    locations_kept: int = 0  # records that placed an asset elsewhere than it is: the place was kept
+    locations_kept_moved: int = 0  # ... of which atm moved the asset by a transfer
+    # Unfinished transactions holding an asset that a rule flag now stops (R5) -> how many such assets.
+    recheck: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+    def as_dict(self) -> dict:
+        return dict(self.__dict__, recheck=dict(self.recheck))
 
 
 @dataclass
@@ -41,16 +52,20 @@ class _Importer:
     uow: UnitOfWork
     summary: ImportSummary = field(default_factory=ImportSummary)
     problems: list[InvalidRecord] = field(default_factory=list)
-    assets: list[Asset] = field(default_factory=list)
-    users: list[User] = field(default_factory=list)
+    records: list[tuple[AssetRecord, str]] = field(default_factory=list)
+    users: list[UserRecord] = field(default_factory=list)
     account_records: list[AccountRecord] = field(default_factory=list)
     asset_where: dict[str, str] = field(default_factory=dict)
     key_where: dict = field(default_factory=dict)  # serial number, or (sales order, line): first record
+    target_where: dict[str, str] = field(default_factory=dict)  # stored asset a record updates -> that record
     # First record to use each reference, to name it if the reference is dangling.
     place_where: dict[tuple[str, str], str] = field(default_factory=dict)
     role_where: dict[str, tuple[str, str]] = field(default_factory=dict)
     account_where: dict[str, str] = field(default_factory=dict)
     user_where: dict[str, str] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)  # ids whose stored place was kept
+    tightened: list[str] = field(default_factory=list)  # ids a rule flag now stops (R5)
+    tightened_places: list[tuple[str, str]] = field(default_factory=list)  # VAs turned SSM On-Prem
 
     def add(self, section: str, where: str, raw: object) -> None:
         try:
@@ -70,9 +85,12 @@ class _Importer:
         if len(self.problems) >= MAX_REPORTED:
             raise self._failure()
 
-    def _add_user(self, user, where: str) -> None:
+    # --- users and accounts ------------------------------------------------------------
+
+    def _add_user(self, user: UserRecord, where: str) -> None:
         if user.id in self.user_where:
-            return self._problem(f"{where} ({user.id})", "id", f"{user.id!r} is listed twice (first at {self.user_where[user.id]})")
+            return self._problem(f"{where} ({user.id})", "id",
+                                 f"{user.id!r} is listed twice (first at {self.user_where[user.id]})")
         self.user_where[user.id] = where
         if not self.problems:
             self.users.append(user)
@@ -80,10 +98,11 @@ class _Importer:
                 self._flush_directory()
         self.summary.users += 1
 
-    def _add_account(self, record, where: str) -> None:
-        domain = record.account.domain
+    def _add_account(self, record: AccountRecord, where: str) -> None:
+        domain = record.domain
         if domain in self.account_where:
-            return self._problem(f"{where} ({domain})", "domain", f"{domain!r} is listed twice (first at {self.account_where[domain]})")
+            return self._problem(f"{where} ({domain})", "domain",
+                                 f"{domain!r} is listed twice (first at {self.account_where[domain]})")
         self.account_where[domain] = where
         for role_list in ("admins", "users"):
             for i, uid in enumerate(getattr(record, role_list)):
@@ -93,83 +112,121 @@ class _Importer:
             if len(self.account_records) >= BATCH:
                 self._flush_directory()
         self.summary.accounts += 1
-        self.summary.virtual_accounts += len(record.account.virtual_accounts)
+        self.summary.virtual_accounts += len(record.virtual_accounts)
 
-    def _add_asset(self, asset: Asset, where: str) -> None:
-        label = f"{where} ({asset.id})"
-        first = self.asset_where.get(asset.id)
+    def _flush_directory(self) -> None:
+        """Users and accounts (with their VAs and roles), merged like assets: absent fields keep their value."""
+        users, self.users = self.users, []
+        records, self.account_records = self.account_records, []
+        accounts = self.uow.accounts
+        accounts.upsert_users(users)
+        existing = accounts.existing_domains(r.domain for r in records)
+        new = []
+        for record in records:
+            if record.domain in existing:
+                continue
+            try:
+                new.append(record.new_account())
+            except FieldProblem as exc:
+                self._problem(f"{self.account_where[record.domain]} ({record.domain})", exc.field, exc.problem)
+        if self.problems:
+            raise self._failure()
+        before = accounts.ssm_onprem_flags(existing)
+        accounts.add_accounts(new)
+        accounts.update_accounts([r for r in records if r.domain in existing])
+        accounts.upsert_virtual_accounts(records)
+        accounts.upsert_roles(records)
+        self.tightened_places += [(r.domain, va.name) for r in records for va in r.virtual_accounts
+                                  if va.ssm_onprem and before.get((r.domain, va.name)) is False]
+
+    # --- assets ------------------------------------------------------------------------
+
+    def _add_asset(self, record: AssetRecord, where: str) -> None:
+        label = f"{where} ({record.id})"
+        first = self.asset_where.get(record.id)
         if first is not None:
-            return self._problem(label, "id", f"{asset.id!r} appears twice in the file (first at {first})")
-        self.asset_where[asset.id] = where
-        if isinstance(asset, Device):
-            first = self.key_where.get(asset.serial_number)
+            return self._problem(label, "id", f"{record.id!r} appears twice in the file (first at {first})")
+        self.asset_where[record.id] = where
+        key = record.natural_key
+        if key is not None:
+            first = self.key_where.get(key)
             if first is not None:
-                return self._problem(label, "serial_number",
-                                     f"{asset.serial_number!r} appears twice in the file (first at {first})")
-            self.key_where[asset.serial_number] = where
+                what = (repr(key[1]) if key[0] == "serial"
+                        else f"sales order {key[1]} line {key[2]}")
+                return self._problem(label, "serial_number" if key[0] == "serial" else "line",
+                                     f"{what} appears twice in the file (first at {first})")
+            self.key_where[key] = where
+        if record.kind == "device":
             self.summary.devices += 1
         else:
-            if asset.sales_order is not None and asset.line is not None:
-                key = (asset.sales_order, asset.line)
-                first = self.key_where.get(key)
-                if first is not None:
-                    return self._problem(label, "line", f"sales order {asset.sales_order} line {asset.line} "
-                                                        f"appears twice in the file (first at {first})")
-                self.key_where[key] = where
             self.summary.licenses += 1
-        self.place_where.setdefault((asset.account, asset.virtual_account), label)
         if not self.problems:
-            self.assets.append(asset)
-            if len(self.assets) >= BATCH:
+            self.records.append((record, label))
+            if len(self.records) >= BATCH:
                 self._flush()
 
     def _flush(self) -> None:
-        batch, self.assets = self.assets, []
-        self._check_existing(batch)
-        try:
-            self.uow.assets.upsert(batch)
-        except ConstraintViolation:
-            self._explain_conflict(batch)
-            raise
-
-    def _check_existing(self, batch: list[Asset]) -> None:
-        """Re-import updates an asset's details, never its kind or its place: assets move only by a transfer,
-        which is checked and audited (R1, R9, R15); an import must not undo or overtake one."""
-        placed = self.uow.assets.placements([a.id for a in batch])
-        for asset in batch:
-            old = placed.get(asset.id)
-            if old is None:
+        batch, self.records = self.records, []
+        if not batch:
+            return
+        repo = self.uow.assets
+        stored = repo.by_ids([r.id for r, _ in batch], minor_lines=False)
+        by_key: dict = {}
+        unresolved = [r.natural_key for r, _ in batch if r.id not in stored and not r.explicit_id and r.natural_key]
+        if unresolved:
+            by_key = repo.owners_by_natural_key(unresolved)
+            stored.update(repo.by_ids([i for i in by_key.values() if i not in stored], minor_lines=False))
+        new: list[Asset] = []
+        updated: list[Asset] = []
+        minor: list[License] = []
+        for record, label in batch:
+            target = record.id if record.id in stored else by_key.get(record.natural_key)
+            try:
+                if target is None:
+                    asset = new_asset(record)
+                    new.append(asset)
+                    self.place_where.setdefault((asset.account, asset.virtual_account), label)
+                else:
+                    first = self.target_where.setdefault(target, label)
+                    if first != label:
+                        self._problem(label, "id", f"updates asset {target}, as {first} does already")
+                        continue
+                    merge = merge_asset(stored[target], record)
+                    asset = merge.asset
+                    updated.append(asset)
+                    if merge.location_kept:
+                        self.kept.append(asset.id)
+                    if merge.tightened:
+                        self.tightened.append(asset.id)
+            except FieldProblem as exc:
+                self._problem(label, exc.field, exc.problem)
                 continue
-            kind, account, va = old
-            label = f"{self.asset_where[asset.id]} ({asset.id})"
-            if kind != asset.kind:
-                self._problem(label, "id", f"{asset.id!r} already exists as a {kind}")
-            elif account != asset.account:
-                self._problem(label, "account", f"{asset.id} is in {account}; an import never moves an asset to "
-                                                "another Smart Account (transfer it with atm request)")
-            elif va != asset.virtual_account:
-                self._problem(label, "virtual_account", f"{asset.id} is in virtual account {va!r}; an import never "
-                                                        "moves an asset (transfer it with atm request)")
+            if record.minor_lines is not None:
+                minor.append(asset)
         if self.problems:
             raise self._failure()
+        try:
+            repo.insert(new)
+            repo.update(updated)
+            repo.replace_minor_lines(minor)
+        except ConstraintViolation:
+            labels = {record.id: label for record, label in batch} | {t: w for t, w in self.target_where.items()}
+            self._explain_conflict(new + updated, labels)
+            raise
+        self.summary.created += len(new)
+        self.summary.updated += len(updated)
 
-    def _explain_conflict(self, batch: list[Asset]) -> None:
+    def _explain_conflict(self, batch: list[Asset], labels: dict[str, str]) -> None:
         for asset in batch:
             owner = self.uow.assets.owner_of_natural_key(asset)
             if owner is not None and owner != asset.id:
-                field_name = "serial_number" if isinstance(asset, Device) else "line"
-                what = (f"serial number {asset.serial_number!r}" if isinstance(asset, Device)
+                field_name = "serial_number" if asset.kind == "device" else "line"
+                what = (f"serial number {asset.serial_number!r}" if asset.kind == "device"
                         else f"sales order {asset.sales_order} line {asset.line}")
-                self._problem(f"{self.asset_where[asset.id]} ({asset.id})", field_name,
-                              f"{what} already belongs to asset {owner}")
+                self._problem(labels.get(asset.id, asset.id), field_name, f"{what} already belongs to asset {owner}")
                 raise self._failure()
 
-    def _flush_directory(self) -> None:
-        """Users and accounts (with their VAs and roles), written in batches like assets."""
-        users, self.users = self.users, []
-        records, self.account_records = self.account_records, []
-        self.uow.accounts.upsert_users(users)
-        self.uow.accounts.upsert_accounts(records)
+    # --- the end -----------------------------------------------------------------------
 
     def finish(self) -> ImportSummary:
         if not self.problems:
@@ -179,6 +236,10 @@ class _Importer:
             self._check_references()
         if self.problems:
             raise self._failure()
+        repo = self.uow.assets
+        self.summary.locations_kept = len(self.kept)
+        self.summary.locations_kept_moved = repo.count_transferred(self.kept)
+        self.summary.recheck = repo.held_by_unfinished(self.tightened, self.tightened_places)
         return self.summary
 
     def _check_references(self) -> None:
@@ -212,15 +273,20 @@ def _where(where: str, raw: object) -> str:
     return where
 
 
-def import_file(uow: UnitOfWork, path: Path, *, fmt: str | None = None,
-                progress: Progress | None = None) -> ImportSummary:
-    """Load `path` (JSON, CSV or XLSX) in one transaction; any problem rolls everything back."""
+def import_file(uow: UnitOfWork, path: Path, *, fmt: str | None = None, progress: Progress | None = None,
+                stream: BinaryIO | None = None) -> ImportSummary:
+    """Load `path` (JSON, CSV or XLSX) in one transaction; any problem rolls everything back.
+
+    `stream`, when given, is read instead of opening `path` (standard input); `path` then only names it."""
     from atm.io.sources import open_source
 
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    if stream is None:
+        try:
+            fh = path.open("rb")
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    else:
+        fh = stream
     with fh:
         source = open_source(path, fh, fmt)
         uow.db.tune_for_bulk_load()

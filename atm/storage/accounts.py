@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from atm.domain.model import Access, Role, SmartAccount, User, VirtualAccount
-from atm.domain.records import AccountRecord
+from atm.domain.records import AccountRecord, UserRecord
 from atm.storage.database import Database, contains_pattern, placeholders
 
 
@@ -105,27 +105,49 @@ class AccountRepository:
 
     # --- import --------------------------------------------------------------
 
-    def upsert_users(self, users: list[User]) -> None:
+    def upsert_users(self, users: list[UserRecord]) -> None:
+        """A field not given (None) keeps its stored value; a new user is named by its id, not compliance."""
         self.db.executemany(
-            "INSERT INTO users (id, name, compliance) VALUES (?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, compliance = excluded.compliance",
-            [(u.id, u.name, int(u.compliance)) for u in users],
+            "INSERT INTO users (id, name, compliance) VALUES (?, COALESCE(?, ?), COALESCE(?, 0)) "
+            "ON CONFLICT (id) DO UPDATE SET name = COALESCE(?, users.name), "
+            "compliance = COALESCE(?, users.compliance)",
+            [(u.id, u.name, u.id, _flag(u.compliance), u.name, _flag(u.compliance)) for u in users],
         )
 
-    def upsert_accounts(self, records: list[AccountRecord]) -> None:
+    def ssm_onprem_flags(self, domains: Iterable[str]) -> dict[tuple[str, str], bool]:
+        out: dict[tuple[str, str], bool] = {}
+        for domain in set(domains):
+            for name, ssm in self.db.execute("SELECT name, ssm_onprem FROM virtual_accounts WHERE account = ?",
+                                             (domain,)):
+                out[(domain, name)] = bool(ssm)
+        return out
+
+    def add_accounts(self, accounts: list[SmartAccount]) -> None:
+        self.db.executemany("INSERT INTO accounts (domain, name, legal_entity) VALUES (?, ?, ?)",
+                            [(a.domain, a.name, a.legal_entity) for a in accounts])
+
+    def update_accounts(self, records: list[AccountRecord]) -> None:
         self.db.executemany(
-            "INSERT INTO accounts (domain, name, legal_entity) VALUES (?, ?, ?) "
-            "ON CONFLICT (domain) DO UPDATE SET name = excluded.name, legal_entity = excluded.legal_entity",
-            [(r.account.domain, r.account.name, r.account.legal_entity) for r in records],
+            "UPDATE accounts SET name = COALESCE(?, name), legal_entity = COALESCE(?, legal_entity) WHERE domain = ?",
+            [(r.name, r.legal_entity, r.domain) for r in records],
         )
+
+    def upsert_virtual_accounts(self, records: list[AccountRecord]) -> None:
         self.db.executemany(
-            "INSERT INTO virtual_accounts (account, name, ssm_onprem) VALUES (?, ?, ?) "
-            "ON CONFLICT (account, name) DO UPDATE SET ssm_onprem = excluded.ssm_onprem",
-            [(r.account.domain, va.name, int(va.ssm_onprem)) for r in records for va in r.account.virtual_accounts],
+            "INSERT INTO virtual_accounts (account, name, ssm_onprem) VALUES (?, ?, COALESCE(?, 0)) "
+            "ON CONFLICT (account, name) DO UPDATE SET ssm_onprem = COALESCE(?, virtual_accounts.ssm_onprem)",
+            [(r.domain, va.name, _flag(va.ssm_onprem), _flag(va.ssm_onprem))
+             for r in records for va in r.virtual_accounts],
         )
+
+    def upsert_roles(self, records: list[AccountRecord]) -> None:
         self.db.executemany(
             "INSERT INTO roles (user_id, account, role) VALUES (?, ?, ?) "
             "ON CONFLICT (user_id, account) DO UPDATE SET role = excluded.role",
-            [(u, r.account.domain, role) for r in records
+            [(u, r.domain, role) for r in records
              for role, ids in (("admin", r.admins), ("user", r.users)) for u in ids],
         )
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)

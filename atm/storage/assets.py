@@ -14,12 +14,8 @@ COLUMNS = (
     "pending_upgrade", "serial_number", "host_id", "uuid", "pnp_status", "cslu",
 )
 SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM assets"
-UPSERT = (
-    f"INSERT INTO assets ({', '.join(COLUMNS)}) VALUES ({placeholders(len(COLUMNS))}) "
-    "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])
-    + " WHERE assets.kind = excluded.kind"
-)
+INSERT = f"INSERT INTO assets ({', '.join(COLUMNS)}) VALUES ({placeholders(len(COLUMNS))})"
+UPDATE = "UPDATE assets SET " + ", ".join(f"{c} = ?" for c in COLUMNS[1:]) + " WHERE id = ?"
 SEARCHABLE = (
     "id", "pid", "license_type", "sales_order", "line", "web_order", "subscription_id", "pak",
     "serial_number", "host_id", "uuid", "pnp_status",
@@ -147,29 +143,69 @@ class AssetRepository:
 
     # --- import --------------------------------------------------------------
 
-    def upsert(self, assets: list[Asset]) -> None:
-        """Insert or update assets by id (an id of the other kind is left alone), replacing minor lines."""
-        if not assets:
-            return
-        self.db.executemany(UPSERT, [asset_row(a) for a in assets])
-        licenses = [a for a in assets if isinstance(a, License)]
-        if licenses:
-            self.db.executemany("DELETE FROM minor_lines WHERE license_id = ?", [(a.id,) for a in licenses])
-            self.db.executemany(
-                "INSERT INTO minor_lines (license_id, line, pid, quantity) VALUES (?, ?, ?, ?)",
-                [(a.id, m.line, m.pid, m.quantity) for a in licenses for m in a.minor_lines],
-            )
+    def insert(self, assets: list[Asset]) -> None:
+        if assets:
+            self.db.executemany(INSERT, [asset_row(a) for a in assets])
 
-    def placements(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """Existing asset id -> (kind, account, virtual account)."""
-        out: dict[str, tuple[str, str, str]] = {}
+    def update(self, assets: list[Asset]) -> None:
+        """Write every field of these stored assets (their place included, which the caller kept as it was)."""
+        if assets:
+            self.db.executemany(UPDATE, [asset_row(a)[1:] + (a.id,) for a in assets])
+
+    def replace_minor_lines(self, licenses: list[Asset]) -> None:
+        if not licenses:
+            return
+        self.db.executemany("DELETE FROM minor_lines WHERE license_id = ?", [(a.id,) for a in licenses])
+        self.db.executemany(
+            "INSERT INTO minor_lines (license_id, line, pid, quantity) VALUES (?, ?, ?, ?)",
+            [(a.id, m.line, m.pid, m.quantity) for a in licenses for m in a.minor_lines],
+        )
+
+    def owners_by_natural_key(self, keys: Sequence[tuple]) -> dict[tuple, str]:
+        """("serial", S) or ("line", order, line) -> the id of the asset that has it."""
+        out: dict[tuple, str] = {}
+        serials = [k[1] for k in keys if k[0] == "serial"]
+        wanted_lines = {(k[1], k[2]) for k in keys if k[0] == "line"}
+        for start in range(0, len(serials), CHUNK):
+            chunk = serials[start:start + CHUNK]
+            for serial, aid in self.db.execute(
+                    f"SELECT serial_number, id FROM assets WHERE serial_number IN ({placeholders(len(chunk))})", chunk):
+                out[("serial", serial)] = aid
+        orders = sorted({so for so, _ in wanted_lines})
+        for start in range(0, len(orders), CHUNK):
+            chunk = orders[start:start + CHUNK]
+            for so, line, aid in self.db.execute(
+                    "SELECT sales_order, line, id FROM assets WHERE kind = 'license' "
+                    f"AND sales_order IN ({placeholders(len(chunk))})", chunk):
+                if (so, line) in wanted_lines:
+                    out[("line", so, line)] = aid
+        return out
+
+    def count_transferred(self, ids: Sequence[str]) -> int:
+        """How many of these assets a transfer has moved."""
+        found: set[str] = set()
         for start in range(0, len(ids), BY_ID_CHUNK):
             chunk = list(ids[start:start + BY_ID_CHUNK])
-            for aid, kind, account, va in self.db.execute(
-                f"SELECT id, kind, account, virtual_account FROM assets WHERE id IN ({placeholders(len(chunk))})",
-                chunk,
-            ):
-                out[aid] = (kind, account, va)
+            found.update(r[0] for r in self.db.execute(
+                "SELECT DISTINCT asset_id FROM transaction_items WHERE result = 'transferred' "
+                f"AND asset_id IN ({placeholders(len(chunk))})", chunk))
+        return len(found)
+
+    def held_by_unfinished(self, ids: Sequence[str], places: Sequence[tuple[str, str]]) -> dict[str, int]:
+        """Unfinished transactions holding any of these assets, or a device in these VAs -> how many (R5)."""
+        out: dict[str, int] = {}
+        for start in range(0, len(ids), BY_ID_CHUNK):
+            chunk = list(ids[start:start + BY_ID_CHUNK])
+            for tid, n in self.db.execute(
+                    "SELECT transaction_id, count(*) FROM transaction_items WHERE active = 1 "
+                    f"AND asset_id IN ({placeholders(len(chunk))}) GROUP BY transaction_id", chunk):
+                out[tid] = out.get(tid, 0) + n
+        for account, va in places:
+            for tid, n in self.db.execute(
+                    "SELECT i.transaction_id, count(*) FROM transaction_items i JOIN assets a ON a.id = i.asset_id "
+                    "WHERE i.active = 1 AND a.kind = 'device' AND a.account = ? AND a.virtual_account = ? "
+                    "GROUP BY i.transaction_id", (account, va)):
+                out[tid] = out.get(tid, 0) + n
         return out
 
     def owner_of_natural_key(self, asset: Asset) -> str | None:

@@ -37,14 +37,16 @@ def test_reimporting_updates_instead_of_duplicating(uow, tmp_path):
 
 
 @pytest.mark.parametrize("field, value", [("account", "south.example"), ("virtual_account", "Edge")])
-def test_an_import_never_moves_an_existing_asset(uow, tmp_path, field, value):
+def test_an_import_never_moves_an_existing_asset_but_imports_the_rest(uow, tmp_path, field, value):
     import_file(uow, write_json(tmp_path / "w.json", small_world()))
     world = small_world()
     world["devices"][0][field] = value
-    message = refused(uow, tmp_path, world)
-    assert f"devices[0] (SER1): {field}: SER1 is in" in message and "never moves an asset" in message
+    world["devices"][0]["pnp_status"] = "Error"
+    summary = import_file(uow, write_json(tmp_path / "w.json", world))
+    assert (summary.locations_kept, summary.locations_kept_moved, summary.updated) == (1, 0, 6)
     assert uow.db.one("SELECT account || '/' || virtual_account FROM assets WHERE id = 'SER1'") == \
         "north.example/DEFAULT"
+    assert uow.db.one("SELECT pnp_status FROM assets WHERE id = 'SER1'") == "Error"
 
 
 def test_a_serial_number_is_one_device_whatever_its_case(uow, tmp_path):

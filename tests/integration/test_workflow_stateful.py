@@ -606,7 +606,8 @@ class TransferWorkflow(RuleBasedStateMachine):
         assert len(rows) == len(expected)
         self._sync()
 
-    @rule(data=st.data(), change=st.sampled_from(["enterprise_agreement", "pending_upgrade", "clear", "move"]))
+    @rule(data=st.data(), change=st.sampled_from(["enterprise_agreement", "pending_upgrade", "clear", "loosen",
+                                                  "partial", "move"]))
     def reimport(self, data, change):
         """An asset changes under atm's feet (a new export from the source system), often one held by a
         transaction that has not ended, so that submit (R5 again) and execution (R12) meet changed assets."""
@@ -623,26 +624,28 @@ class TransferWorkflow(RuleBasedStateMachine):
         m = self.model[aid]
         rec = copy.deepcopy(self.records[aid])
         rec["account"], rec["virtual_account"] = m.account, m.va  # re-import where it is now
-        if change == "move" or (section == "devices" and change != "clear"):  # devices have neither flag
+        if change == "move" or (section == "devices" and change not in ("clear", "partial")):  # devices: no flags
             rec["virtual_account"] = next(v for v in VAS[m.account] if v != m.va)
-        elif change == "clear":
+        elif change == "clear":  # the flags absent: they keep their stored values
             rec.pop("enterprise_agreement", None)
             rec.pop("pending_upgrade", None)
+        elif change == "loosen":  # a record that names the flags may clear them
+            rec["enterprise_agreement"] = rec["pending_upgrade"] = False
+        elif change == "partial":  # only an id and one detail: everything else stays
+            rec = {"id": aid, "pid": f"{rec['pid']}-R{self.import_count}"}
         else:
             rec[change] = True
         self.import_count += 1
         path = self._write(f"re{self.import_count}.json", {section: [rec]})
-        if rec["virtual_account"] != m.va:
-            # An import never moves an asset: placement changes only by a transfer (R1, R9, R15).
-            with pytest.raises(InvalidInput, match="never moves an asset"):
-                import_file(self.uow, path)
-            self._sync()
-            return
-        import_file(self.uow, path)
-        self.records[aid] = rec
-        m.va = rec["virtual_account"]
+        summary = import_file(self.uow, path)
+        # An import never moves an asset: placement changes only by a transfer (R1, R9, R15); the rest is merged.
+        assert summary.locations_kept == (1 if rec.get("virtual_account", m.va) != m.va else 0)
+        self.records[aid] = {**self.records[aid], **{k: v for k, v in rec.items()
+                                                    if k not in ("account", "virtual_account")}}
         if section == "licenses":
-            m.ea, m.pending_upgrade = bool(rec.get("enterprise_agreement")), bool(rec.get("pending_upgrade"))
+            # A rule flag (R5) changes only through a record that names it.
+            m.ea = bool(rec["enterprise_agreement"]) if "enterprise_agreement" in rec else m.ea
+            m.pending_upgrade = bool(rec["pending_upgrade"]) if "pending_upgrade" in rec else m.pending_upgrade
         self._sync()
 
     # --- invariants -------------------------------------------------------------------
