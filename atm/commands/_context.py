@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import typer
@@ -15,18 +15,19 @@ if TYPE_CHECKING:
 class AppContext:
     db_option: str | None = None
     user_option: str | None = None
+    opened: list = field(default_factory=list)
 
     @property
     def db_target(self) -> str:
         from atm.settings import resolve_db
 
-        return resolve_db(self.db_option)
+        return _clean("--db / ATM_DB", resolve_db(self.db_option))
 
     @property
     def user_id(self) -> str | None:
         from atm.settings import resolve_user
 
-        return resolve_user(self.user_option)
+        return _clean("--as / ATM_USER", resolve_user(self.user_option))
 
     def unit_of_work(self, *, create: bool = False) -> "UnitOfWork":
         """Open the database (applying pending migrations) and wrap it in a unit of work."""
@@ -35,8 +36,14 @@ class AppContext:
         from atm.storage.migrations import ensure_schema
 
         db = Database(sqlite_path(self.db_target), create=create)
+        self.opened.append(db)
         ensure_schema(db)
         return UnitOfWork(db)
+
+    def discard_new_databases(self) -> None:
+        """A refused command leaves no new database file or folder behind."""
+        for db in self.opened:
+            db.discard()
 
 
 def app_context(ctx: typer.Context) -> AppContext:
@@ -44,3 +51,13 @@ def app_context(ctx: typer.Context) -> AppContext:
     if not isinstance(root.obj, AppContext):
         root.obj = AppContext()
     return root.obj
+
+
+def _clean(option: str, value: str | None) -> str | None:
+    from atm.domain.errors import InvalidInput
+    from atm.domain.records import control_character
+
+    bad = control_character(value) if value else None
+    if bad is not None:
+        raise InvalidInput(f"{option}: contains a control character ({bad}); type it without one")
+    return value

@@ -46,8 +46,12 @@ def guarded(fn: F) -> F:
     @functools.wraps(fn)
     def run(*args, **kwargs):
         try:
+            from atm.commands._inputs import refuse_control_characters
+
+            refuse_control_characters(kwargs.get("ctx"), kwargs)
             return fn(*args, **kwargs)
         except AtmError as error:
+            _discard_new_databases(kwargs.get("ctx"))
             report(error)
             raise typer.Exit(exit_code(error)) from None
         except KeyboardInterrupt:
@@ -58,6 +62,13 @@ def guarded(fn: F) -> F:
             raise typer.Exit(0) from None
 
     return run  # type: ignore[return-value]
+
+
+def _discard_new_databases(ctx) -> None:
+    root = ctx.find_root() if ctx is not None else None
+    discard = getattr(getattr(root, "obj", None), "discard_new_databases", None)
+    if discard is not None:
+        discard()
 
 
 class AtmTyper(typer.Typer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def read_asset_ids(path: Path) -> list[str]:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise InvalidInput(f"{path.name}: not UTF-8 text") from None
+    except csv.Error as exc:
+        raise InvalidInput(f"{path.name}: not valid CSV ({exc}); nothing was requested") from None
 
 
 def _check_id(path: Path, where: str, text: str) -> str:
@@ -40,10 +43,8 @@ def _check_id(path: Path, where: str, text: str) -> str:
 
 
 def _csv_rows(path: Path):
-    import csv
-
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        yield from csv.reader(fh)
+        yield from csv.reader(fh, strict=True)  # a quote left open at the end is an error, not data
 
 
 def _xlsx_rows(path: Path):
@@ -72,12 +73,21 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _unique_keys(pairs: list) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        names = [k for k, _ in pairs]
+        raise ValueError(f"the field {next(k for k in names if names.count(k) > 1)!r} is given twice")
+    return obj
+
+
 def read_form(path: Path) -> dict:
     """The software license transfer request form: a JSON object (R4)."""
     try:
         if path.stat().st_size > MAX_FORM_BYTES:
             raise InvalidInput(f"{path.name}: the form is larger than 1 MiB")
-        data = json.loads(path.read_text(encoding="utf-8-sig"), parse_constant=_no_constant)
+        data = json.loads(path.read_text(encoding="utf-8-sig"), parse_constant=_no_constant,
+                          object_pairs_hook=_unique_keys)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, NaN, a 5,000-digit number

@@ -63,6 +63,21 @@ def _reject_constant(name: str) -> Any:
     raise _Constant(name)
 
 
+class _DuplicateKey(ValueError):
+    """An object names one key twice: which value was meant is unknowable, so the file is refused."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"duplicate key {_quote(key)} in an object")
+            seen.add(key)
+    return obj
+
+
 def _quote(key: str) -> str:
     return json.dumps(key, ensure_ascii=False)
 
@@ -93,7 +108,7 @@ class TopLevelStream:
         self.bytes_read = 0
         self.keys: list[str] = []  # top-level keys met so far, even those of empty arrays
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        self._decode = json.JSONDecoder(parse_constant=_reject_constant).raw_decode
+        self._decode = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys).raw_decode
         self._buf = ""  # undecoded-as-JSON text; everything before it was dropped
         self._eof = False
         self._started = False

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
+from stat import S_ISREG
 from typing import BinaryIO, Iterator
 
 from atm.domain.errors import InvalidInput
@@ -41,9 +43,13 @@ class _CountingReader(io.RawIOBase):
 class Source:
     """Base: a file being read; `done` and `total` measure progress in the file's own unit."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fh: BinaryIO) -> None:
         self.path = path
-        self.total = path.stat().st_size
+        try:
+            stat = os.fstat(fh.fileno())
+            self.total = stat.st_size if S_ISREG(stat.st_mode) else 0  # a pipe has no size
+        except (OSError, AttributeError, io.UnsupportedOperation):
+            self.total = 0
 
     @property
     def done(self) -> int:
@@ -55,7 +61,7 @@ class Source:
 
 class JsonSource(Source):
     def __init__(self, path: Path, fh: BinaryIO) -> None:
-        super().__init__(path)
+        super().__init__(path, fh)
         from atm.io.jsonstream import TopLevelStream
 
         self._stream = TopLevelStream(fh)
@@ -87,7 +93,7 @@ class JsonSource(Source):
 
 class CsvSource(Source):
     def __init__(self, path: Path, fh: BinaryIO) -> None:
-        super().__init__(path)
+        super().__init__(path, fh)
         self._counter = _CountingReader(fh)
         self._text = io.TextIOWrapper(io.BufferedReader(self._counter), encoding="utf-8-sig", newline="")
 
@@ -96,21 +102,38 @@ class CsvSource(Source):
         return self._counter.bytes_read
 
     def __iter__(self) -> Iterator[Record]:
-        reader = csv.reader(self._text)
+        reader = csv.reader(self._text, strict=True)  # a quote left open at the end is an error, not data
+        started = [1]  # the line the record being read starts on
+
+        def rows():
+            while True:
+                started[0] = reader.line_num + 1
+                row = next(reader, None)
+                if row is None:
+                    return
+                yield row
+
         try:
-            header = next(reader, None)
+            lines = rows()
+            header = next(lines, None)
             if header is None:
                 raise InvalidInput(f"{self.path.name}: the file is empty; expected a header row")
-            yield from _table_records(self.path.name, header, reader, first_row=2)
+            yield from _table_records(self.path.name, header, lines, first_row=2)
         except csv.Error as exc:
-            raise InvalidInput(f"{self.path.name}: row {reader.line_num}: not valid CSV ({exc})") from None
+            raise InvalidInput(f"{self.path.name}: {_csv_problem(exc, started[0])}; nothing was imported") from None
         except UnicodeDecodeError as exc:
             raise InvalidInput(f"{self.path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
+def _csv_problem(exc: Exception, line: int) -> str:
+    if "unexpected end of data" in str(exc):
+        return f"line {line}: a quoted field opened here is never closed (the file ends inside it)"
+    return f"line {line}: not valid CSV ({exc})"
+
+
 class XlsxSource(Source):
     def __init__(self, path: Path, fh: BinaryIO) -> None:
-        super().__init__(path)
+        super().__init__(path, fh)
         self._fh = fh
         self._rows_done = 0
         self._rows_total = 0
@@ -182,12 +205,27 @@ def _table_records(name: str, header: list, rows, *, first_row: int) -> Iterator
 
 
 def open_source(path: Path, fh: BinaryIO, fmt: str | None = None) -> Source:
-    """Pick the reader by `fmt` or by the file's extension."""
+    """Pick the reader by `fmt`, the file's extension, or (standard input, a pipe) its first bytes."""
+    given = fmt
     fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt not in ("json", "csv", "xlsx", "xlsm"):
+        if given or path.suffix:
+            raise InvalidInput(f"{path.name}: unknown import format {fmt!r}; use .json, .csv or .xlsx (or --format)")
+        fmt = _sniff(fh)
     if fmt == "json":
         return JsonSource(path, fh)
     if fmt == "csv":
         return CsvSource(path, fh)
-    if fmt in ("xlsx", "xlsm"):
-        return XlsxSource(path, fh)
-    raise InvalidInput(f"{path.name}: unknown import format {fmt or '(none)'!r}; use .json, .csv or .xlsx (or --format)")
+    if not fh.seekable():  # a workbook is a zip file: it is read whole, so a pipe is read into memory
+        fh = io.BytesIO(fh.read())
+    return XlsxSource(path, fh)
+
+
+def _sniff(fh: BinaryIO) -> str:
+    head = fh.peek(64)[:64] if hasattr(fh, "peek") else b""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"{"):
+        return "json"
+    if text.startswith(b"PK"):
+        return "xlsx"
+    return "csv"

@@ -66,6 +66,10 @@ class _Importer:
     kept: list[str] = field(default_factory=list)  # ids whose stored place was kept
     tightened: list[str] = field(default_factory=list)  # ids a rule flag now stops (R5)
     tightened_places: list[tuple[str, str]] = field(default_factory=list)  # VAs turned SSM On-Prem
+    empty_at_start: bool = False
+
+    def __post_init__(self) -> None:
+        self.empty_at_start = not self.uow.assets.any()
 
     def add(self, section: str, where: str, raw: object) -> None:
         try:
@@ -143,10 +147,10 @@ class _Importer:
 
     def _add_asset(self, record: AssetRecord, where: str) -> None:
         label = f"{where} ({record.id})"
-        first = self.asset_where.get(record.id)
+        first = self.asset_where.get(record.id.lower())  # an id is one asset whatever its case
         if first is not None:
             return self._problem(label, "id", f"{record.id!r} appears twice in the file (first at {first})")
-        self.asset_where[record.id] = where
+        self.asset_where[record.id.lower()] = where
         key = record.natural_key
         if key is not None:
             first = self.key_where.get(key)
@@ -170,17 +174,21 @@ class _Importer:
         if not batch:
             return
         repo = self.uow.assets
-        stored = repo.by_ids([r.id for r, _ in batch], minor_lines=False)
+        ids = [r.id for r, _ in batch]
+        # An id in another case names the same asset (one lookup more, skipped while loading an empty database).
+        named = repo.by_ids(ids, minor_lines=False) if self.empty_at_start else repo.by_ids_any_case(ids)
+        stored = {a.id: a for a in named.values()}
         by_key: dict = {}
-        unresolved = [r.natural_key for r, _ in batch if r.id not in stored and not r.explicit_id and r.natural_key]
+        unresolved = [r.natural_key for r, _ in batch if r.id not in named and not r.explicit_id and r.natural_key]
         if unresolved:
-            by_key = repo.owners_by_natural_key(unresolved)
+            by_key.update(repo.owners_by_natural_key(unresolved))
             stored.update(repo.by_ids([i for i in by_key.values() if i not in stored], minor_lines=False))
         new: list[Asset] = []
         updated: list[Asset] = []
         minor: list[License] = []
         for record, label in batch:
-            target = record.id if record.id in stored else by_key.get(record.natural_key)
+            target = named[record.id].id if record.id in named else (
+                None if record.explicit_id else by_key.get(record.natural_key))
             try:
                 if target is None:
                     asset = new_asset(record)

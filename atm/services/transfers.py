@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from atm.domain.eligibility import Ineligibility, Place, Warning, WarningTally, ineligibility, not_found, skipped_warnings
 from atm.domain.errors import InvalidInput, MissingAnswer
+from atm.domain.records import control_character
 from atm.domain.model import Access, Asset, SmartAccount, User
 from atm.domain.times import now
 from atm.domain.transfer import (
@@ -90,8 +91,13 @@ def _validate(uow: UnitOfWork, user: User, spec: RequestSpec) -> Validation:
         _check_form(spec.form)
     if not spec.asset_ids:
         raise MissingAnswer("no assets to transfer: pass --asset ID (repeatable) or --assets-file FILE")
-    ids = list(dict.fromkeys(a.strip() for a in spec.asset_ids if a.strip()))
-    found = uow.assets.by_ids(ids, minor_lines=False)
+    if any(not a.strip() for a in spec.asset_ids):
+        raise InvalidInput("--asset: an asset id is empty; name an asset like SO12345678-1 or FOC2231X0AB")
+    given = list(dict.fromkeys(a.strip() for a in spec.asset_ids))
+    found = uow.assets.by_ids_any_case(given)
+    # An id typed in another case names the same asset: keep the first mention of each.
+    ids = list(dict.fromkeys(found[g].id if g in found else g for g in given))
+    found = {a.id: a for a in found.values()}
     active = uow.assets.active_transactions(ids)
     ssm = {va.name for va in source.virtual_accounts if va.ssm_onprem}
     src, dst = Place(source.domain, source_va), Place(target.domain, target_va)
@@ -150,8 +156,11 @@ def _check_form(form: dict | None) -> None:
     if missing:
         raise InvalidInput(f"the request form is incomplete (R4): missing {', '.join(missing)}")
     for key, value in form.items():
-        if not isinstance(key, str) or len(key) > 100:
+        if not isinstance(key, str) or len(key) > 100 or control_character(key):
             raise InvalidInput(f"the request form has an invalid field name {str(key)[:40]!r}")
+        if isinstance(value, str) and control_character(value, prose=key == "reason"):
+            raise InvalidInput(f"the request form field {key!r} contains a control character "
+                               f"({control_character(value, prose=key == 'reason')})")
         if not isinstance(value, (str, int, float, bool)) and value is not None:
             raise InvalidInput(f"the request form field {key!r} must be text")
         if isinstance(value, str) and len(value) > MAX_FORM_TEXT:

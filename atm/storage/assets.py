@@ -25,6 +25,8 @@ FILTER_COLUMNS = {
     "sales_order": "sales_order", "web_order": "web_order", "subscription": "subscription_id",
     "pak": "pak", "serial": "serial_number", "pid": "pid", "host_id": "host_id", "uuid": "uuid",
 }
+# Real-world keys people type in any case (docs/import.md); the serial number is stored in upper case instead.
+ANY_CASE = frozenset({"pak", "host_id", "uuid"})
 CHUNK = 500
 BY_ID_CHUNK = 5000  # well under SQLite's 32,766 bound parameters
 
@@ -82,8 +84,14 @@ class AssetRepository:
             where.append("kind = ?")
             params.append(flt.kind)
         for name, value in flt.exact:
-            where.append(f"{FILTER_COLUMNS[name]} = ?")
-            params.append(value)
+            column = FILTER_COLUMNS[name]
+            if column in ANY_CASE:  # served by an index on lower(column)
+                where.append(f"lower({column}) = ?")
+                params.append(value.lower())
+            else:
+                where.append(f"{column} = ?")
+                # The serial number is stored in upper case: one device whatever its case.
+                params.append(value.upper() if column == "serial_number" else value)
         if flt.search:
             pattern = contains_pattern(flt.search)
             where.append(
@@ -112,6 +120,28 @@ class AssetRepository:
             minor = self.minor_lines([r[0] for r in rows if r[1] == "license"]) if minor_lines else {}
             for row in rows:
                 out[row[0]] = row_asset(row, minor.get(row[0], ()))
+        return out
+
+    def any(self) -> bool:
+        return self.db.one("SELECT 1 FROM assets LIMIT 1") is not None
+
+    def by_ids_any_case(self, ids: Sequence[str]) -> dict[str, Asset]:
+        """Given id -> asset, matching ids whatever their case (an exact match first; a case-insensitive match
+        only when it names one asset)."""
+        found = self.by_ids(ids, minor_lines=False)
+        out = {i: found[i] for i in ids if i in found}
+        missing = sorted({i.lower() for i in ids if i not in found})
+        if not missing:
+            return out
+        matches: dict[str, list] = {}
+        for start in range(0, len(missing), BY_ID_CHUNK):
+            chunk = missing[start:start + BY_ID_CHUNK]
+            for row in self.db.execute(f"{SELECT} WHERE lower(id) IN ({placeholders(len(chunk))})", chunk):
+                matches.setdefault(row[0].lower(), []).append(row)
+        for i in ids:
+            rows = matches.get(i.lower()) if i not in out else None
+            if rows and len(rows) == 1:
+                out[i] = row_asset(rows[0])
         return out
 
     def minor_lines(self, license_ids: Sequence[str]) -> dict[str, tuple[MinorLine, ...]]:

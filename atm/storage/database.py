@@ -71,7 +71,8 @@ def translate(exc: sqlite3.Error, where: str) -> StorageError:
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return DatabaseCorrupt(f"the database {where} is corrupt ({text}); restore it from a backup")
     if "readonly" in lowered or "read-only" in lowered:
-        return StorageError(f"the database {where} is read-only ({text})")
+        return StorageError(f"the database {where} is read-only here: atm can read it, but changing it needs a "
+                            "writable copy (pass --db COPY)")
     if "unable to open" in lowered:
         return StorageError(f"cannot open the database {where} ({text})")
     return StorageError(f"database error on {where}: {text}")
@@ -82,16 +83,26 @@ class Database:
 
     def __init__(self, path: str, *, create: bool = False) -> None:
         self.path = path
-        memory = path == ":memory:"
+        self.created: list[Path] = []  # what opening made (folders, the file), removed again by `discard`
         if not path:
             raise InvalidInput("--db / ATM_DB is empty; name a database file")
+        if path == ":memory:" or path.startswith("file::memory:"):
+            raise InvalidInput("--db :memory: would keep nothing: every atm command is a process of its own; "
+                               "name a database file")
         try:
-            self._prepare_file(path, create=create, memory=memory)
+            self.read_only = self._prepare_file(path, create=create)
         except OSError as exc:
+            self.discard()
             raise StorageError(f"cannot use {path} as the database: {exc.strerror or exc}") from None
         timeout = lock_timeout()
         try:
-            self.conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            if self.read_only:
+                # A file nobody may write here (a read-only filesystem, a read-only copy) can still be read.
+                mode = "immutable=1" if not os.access(Path(path).parent, os.W_OK) else "mode=ro"
+                self.conn = sqlite3.connect(f"{Path(path).absolute().as_uri()}?{mode}", uri=True, timeout=timeout,
+                                            isolation_level=None, check_same_thread=False)
+            else:
+                self.conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
             self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
             if app_id != APPLICATION_ID:
@@ -101,7 +112,7 @@ class Database:
                         f"{path} is an SQLite database of another program, not an atm database; "
                         "choose another --db"
                     )
-            if not memory and self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            if not self.read_only and self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             # Statement journals (every upsert under foreign keys opens one) in memory, not temp files:
@@ -109,21 +120,43 @@ class Database:
             self.conn.execute("PRAGMA temp_store = MEMORY")
             self.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
+            self.discard()
             raise translate(exc, path) from None
+        except StorageError:
+            self.discard()
+            raise
 
-    @classmethod
-    def _prepare_file(cls, path: str, *, create: bool, memory: bool) -> None:
-        if memory:
-            return
+    def _prepare_file(self, path: str, *, create: bool) -> bool:
+        """Check the file (creating its folder when asked); True when it may only be read."""
         file = Path(path)
         if not file.exists():
             if not create:
                 raise DatabaseMissing(f"no atm database at {path}; run 'atm init' first (or pass --db / set ATM_DB)")
+            missing = [p for p in reversed(file.absolute().parents) if not p.exists()]
             file.parent.mkdir(parents=True, exist_ok=True)
-        elif file.is_dir():
+            self.created = missing + [file]
+            return False
+        if file.is_dir():
             raise StorageError(f"{path} is a directory, not a database file")
-        else:
-            cls._check_header(file)
+        self._check_header(file)
+        return not os.access(file, os.W_OK) or not os.access(file.parent, os.W_OK)
+
+    def discard(self) -> None:
+        """Remove what opening created, after a refused command: it leaves no new file or folder behind."""
+        if not self.created:
+            return
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
+        file = self.created[-1]
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{file}{suffix}").unlink(missing_ok=True)
+        for folder in reversed(self.created[:-1]):
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # something else was put there meanwhile
+        self.created = []
 
     @staticmethod
     def _check_header(file: Path) -> None:

@@ -220,3 +220,19 @@ def m002_transfers(db: Database) -> None:
 def m003_item_warnings(db: Database) -> None:
     # Each item carries its own R13 warning code; the transaction keeps one entry per kind of warning.
     db.execute("ALTER TABLE transaction_items ADD COLUMN warning TEXT")
+
+
+@migration
+def m004_any_case_keys(db: Database) -> None:
+    # Asset ids, PAKs, host ids and UUIDs are found whatever the case they are typed in (docs/import.md).
+    db.executescript(
+        """
+        DROP INDEX ix_assets_pak;
+        DROP INDEX ix_assets_host_id;
+        DROP INDEX ix_assets_uuid;
+        CREATE INDEX ix_assets_pak_any_case ON assets (lower(pak));
+        CREATE INDEX ix_assets_host_id_any_case ON assets (lower(host_id));
+        CREATE INDEX ix_assets_uuid_any_case ON assets (lower(uuid));
+        CREATE INDEX ix_assets_id_any_case ON assets (lower(id))
+        """
+    )
