@@ -129,18 +129,42 @@ class Warning:
         return cls(data["code"], data["message"], int(data.get("count") or 0), tuple(data.get("assets") or ()))
 
 
+@dataclass(frozen=True, slots=True)
+class SideEffect:
+    """One R13 side effect, as data: which assets it concerns (their kind, and the field that must be set), so
+    the same definition judges one asset here and a hundred thousand in SQL (atm/storage/transfers.py)."""
+
+    code: str
+    kind: str | None  # "license", "device", or None for both
+    field: str | None  # an asset field that must be set (true, non-zero, non-empty); None: every asset of the kind
+    per_item: bool  # carried by the item in items[].warning (the first that applies, in this order)
+
+
+R13: tuple[SideEffect, ...] = (
+    SideEffect("in_use", "license", "in_use", True),  # its devices fall out of compliance at the source
+    SideEffect("cslu", "device", "cslu", True),  # its Smart Account must be set again in CSLU
+    SideEffect("reserved", None, "reserved", True),  # the reservation (SLR/PLR) stays in the target
+    SideEffect("no_reregistration", "device", None, False),  # devices move without re-registration
+    SideEffect("pnp", "device", "pnp_status", False),  # PnP devices and licenses transfer independently
+)
+
+
+def applies(effect: SideEffect, asset: Asset) -> bool:
+    if effect.kind is not None and asset.kind != effect.kind:
+        return False
+    return effect.field is None or bool(getattr(asset, effect.field))
+
+
 def item_warning(asset: Asset) -> str | None:
-    """The R13 code an item carries in `items[]`: the side effect a user must act on for this asset."""
-    if isinstance(asset, License):
-        return "in_use" if asset.in_use else "reserved" if asset.reserved else None
-    return "cslu" if asset.cslu else "reserved" if asset.reserved else None
+    """The R13 code an item carries in `items[]`: the side effect a user must act on first for this asset."""
+    return next((e.code for e in R13 if e.per_item and applies(e, asset)), None)
 
 
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
-def _r13_message(code: str, n: int, target_account: str) -> str:
+def r13_message(code: str, n: int, target_account: str) -> str:
     if code == "in_use":
         return (f"{_plural(n, 'license is', 'licenses are')} in use and will be out of compliance at the source: "
                 "the devices using them lose them (R13)")
@@ -157,7 +181,11 @@ def _r13_message(code: str, n: int, target_account: str) -> str:
     raise ValueError(code)
 
 
-R13_ORDER = ("in_use", "reserved", "cslu", "no_reregistration", "pnp")
+def r13_warnings(found: dict[str, tuple[int, tuple[str, ...]]], target_account: str) -> list[Warning]:
+    """One warning per side effect found: code -> (how many assets, the first ids)."""
+    return [Warning(e.code, r13_message(e.code, found[e.code][0], target_account), found[e.code][0],
+                    tuple(found[e.code][1][:WARNING_SAMPLE]))
+            for e in R13 if found.get(e.code, (0,))[0]]
 
 
 class WarningTally:
@@ -165,36 +193,18 @@ class WarningTally:
 
     def __init__(self, target_account: str) -> None:
         self.target_account = target_account
-        self.counts: dict[str, int] = {}
-        self.samples: dict[str, list[str]] = {}
-
-    def _hit(self, code: str, asset_id: str) -> None:
-        self.counts[code] = self.counts.get(code, 0) + 1
-        sample = self.samples.setdefault(code, [])
-        if len(sample) < WARNING_SAMPLE:
-            sample.append(asset_id)
+        self.found: dict[str, tuple[int, tuple[str, ...]]] = {}
 
     def add(self, asset: Asset) -> str | None:
         """Count `asset`'s side effects; return its own item warning code."""
-        if isinstance(asset, License):
-            if asset.in_use:
-                self._hit("in_use", asset.id)
-            if asset.reserved:
-                self._hit("reserved", asset.id)
-        else:
-            self._hit("no_reregistration", asset.id)
-            if asset.cslu:
-                self._hit("cslu", asset.id)
-            if asset.reserved:
-                self._hit("reserved", asset.id)
-            if asset.pnp_status:
-                self._hit("pnp", asset.id)
+        for effect in R13:
+            if applies(effect, asset):
+                n, first = self.found.get(effect.code, (0, ()))
+                self.found[effect.code] = (n + 1, first + (asset.id,) if len(first) < WARNING_SAMPLE else first)
         return item_warning(asset)
 
     def warnings(self) -> list[Warning]:
-        return [Warning(code, _r13_message(code, self.counts[code], self.target_account), self.counts[code],
-                        tuple(self.samples[code]))
-                for code in R13_ORDER if self.counts.get(code)]
+        return r13_warnings(self.found, self.target_account)
 
 
 def warnings_for(assets: list[Asset], *, target_account: str) -> list[Warning]:

@@ -21,12 +21,12 @@ def read_asset_ids(path: Path) -> list[str]:
             return _ids_from_rows(path, _csv_rows(path))
         if suffix in (".xlsx", ".xlsm"):
             return _ids_from_rows(path, _xlsx_rows(path))
-        ids = []
-        with path.open(encoding="utf-8-sig") as fh:
-            for number, line in enumerate(fh, start=1):
-                text = line.strip()
-                if text and not text.startswith("#"):
-                    ids.append(_check_id(path, f"line {number}", text))
+        lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").split("\n")]
+        ids = [line for line in lines if line and line[0] != "#"]
+        if has_control_characters("".join(ids)) or max(map(len, ids), default=0) > MAX_ID:
+            for number, line in enumerate(lines, start=1):  # a rare refusal: find the line to name it
+                if line and line[0] != "#":
+                    _check_id(path, f"line {number}", line)
         return ids
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None

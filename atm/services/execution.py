@@ -49,11 +49,12 @@ def _item_verdict(asset: Asset | None, asset_id: str, ssm: set[str], src: Place,
 
 
 def execute(uow: UnitOfWork, txn_id: str, *, actor: str, progress: Progress | None = None,
-            verified_at: int | None = None) -> None:
+            verified_at: int | None = None) -> dict[str, int] | None:
     """R12: move the items chunk by chunk; each chunk is all-or-nothing, and a rerun resumes.
 
     Each chunk re-checks its assets (R5) unless nothing else has been committed to the database since
     every pending item was verified (`verified_at`, a `data_version`): then they are as verified.
+    Returns the item counts by result when this call finished the transaction.
     """
     first = 1
     held_since = time.monotonic()
@@ -66,12 +67,12 @@ def execute(uow: UnitOfWork, txn_id: str, *, actor: str, progress: Progress | No
         with uow.write():
             txn = uow.transfers.get(txn_id, details=False)
             if txn.status is not Status.TRANSFER_INITIATED:
-                return  # another process finished it meanwhile
+                return None  # another process finished it meanwhile
             last = uow.transfers.last_seq(txn_id)
             if first > last:
-                _finish(uow, txn, actor=actor, at=now())
+                counts = _finish(uow, txn, actor=actor, at=now())
                 uow.commit()
-                return
+                return counts
             chunk_end = first + CHUNK - 1
             if verified_at is None or uow.db.data_version() != verified_at:
                 verified_at = None  # someone else wrote: from here on every chunk is checked
@@ -94,8 +95,8 @@ def _changed_items(uow: UnitOfWork, txn: Transaction, first: int, last: int) -> 
     return failures
 
 
-def _finish(uow: UnitOfWork, txn: Transaction, *, actor: str, at: datetime) -> None:
-    counts = uow.transfers.item_counts(txn.id)
+def _finish(uow: UnitOfWork, txn: Transaction, *, actor: str, at: datetime) -> dict[str, int]:
+    counts = uow.transfers.item_counts(txn.id)  # every item is transferred or failed by now
     moved, failed = counts.get("transferred", 0), counts.get("failed", 0)
     action = Action.COMPLETE_WITH_FAILURE if failed else Action.COMPLETE
     txn.apply(action, actor=actor, at=at, note=f"{moved} transferred, {failed} failed")
@@ -109,3 +110,4 @@ def _finish(uow: UnitOfWork, txn: Transaction, *, actor: str, at: datetime) -> N
         uow.transfers.notify(txn.id, [txn.requested_by], "completed",
                              f"{txn.id}: Transfer Completed: {moved} asset(s) moved to {txn.target_account} / "
                              f"{txn.target_va}", at)
+    return counts

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from atm.domain.eligibility import Ineligibility, Place, Warning, WarningTally, ineligibility, not_found, skipped_warnings
+from atm.domain.eligibility import (
+    Ineligibility, Place, Warning, ineligibility, not_found, r13_warnings, skipped_warnings,
+)
 from atm.domain.errors import InvalidInput, MissingAnswer
 from atm.domain.records import control_character
-from atm.domain.model import Access, Asset, SmartAccount, User
+from atm.domain.model import Access, SmartAccount, User
 from atm.domain.times import now
 from atm.domain.transfer import (
     Action, AssetsNotTransferable, InvalidTransition, NotComplianceUser, SameCompanyRefused, SameSourceAndTarget, Status, Transaction,
@@ -23,7 +25,6 @@ from atm.services.accounts import acting_user, virtual_account, visible_account
 from atm.services.execution import Progress, execute, revalidate
 from atm.services.unit_of_work import UnitOfWork
 from atm.services.views import TransactionView, Validation, transaction_view, view_transaction, visible_transaction
-from atm.storage.transfers import Item
 
 MAX_FORM_TEXT = 2000
 
@@ -54,8 +55,9 @@ def request(uow: UnitOfWork, user_id: str | None, spec: RequestSpec, *, dry_run:
     block = uow.read() if dry_run else uow.write()
     with block:
         user = acting_user(uow, user_id)
-        validation = _validate(uow, user, spec)
+        validation = _validate(uow, user, spec, dry_run=dry_run)
         if dry_run:
+            uow.requests.clear()
             return validation
         if validation.refusal is not None:
             raise validation.refusal
@@ -65,16 +67,17 @@ def request(uow: UnitOfWork, user_id: str | None, spec: RequestSpec, *, dry_run:
             target_account=validation.target.domain, target_va=validation.target_va,
             same_company=validation.same_company, requested_by=user.id, at=at,
             form=_complete_form(spec.form, validation) if not validation.same_company else None,
-            warnings=skipped_warnings(validation.ineligible) + validation.warnings, item_count=len(validation.eligible),
+            warnings=skipped_warnings(validation.ineligible) + validation.warnings,
+            item_count=validation.eligible_count,
         )
-        items = [Item(seq, a.id, a.kind, a.virtual_account, "pending", None, code)
-                 for seq, (a, code) in enumerate(zip(validation.eligible, validation.item_warnings), start=1)]
-        uow.transfers.add(txn, items)
+        uow.transfers.add(txn)
+        uow.transfers.add_items(txn.id, uow.requests.write_items)
+        uow.requests.clear()
         uow.commit()
-        return transaction_view(uow, txn, item_limit=item_limit, items=items)
+    return transaction_view(uow, txn, item_limit=item_limit, counts={"pending": validation.eligible_count})
 
 
-def _validate(uow: UnitOfWork, user: User, spec: RequestSpec) -> Validation:
+def _validate(uow: UnitOfWork, user: User, spec: RequestSpec, *, dry_run: bool = False) -> Validation:
     source, source_access = visible_account(uow, user, spec.source)
     target, target_access = visible_account(uow, user, spec.target)
     source_va = virtual_account(source, spec.source_va).name if spec.source_va else None
@@ -93,38 +96,35 @@ def _validate(uow: UnitOfWork, user: User, spec: RequestSpec) -> Validation:
         raise MissingAnswer("no assets to transfer: pass --asset ID (repeatable) or --assets-file FILE")
     if any(not a.strip() for a in spec.asset_ids):
         raise InvalidInput("--asset: an asset id is empty; name an asset like SO12345678-1 or FOC2231X0AB")
-    given = list(dict.fromkeys(a.strip() for a in spec.asset_ids))
-    found = uow.assets.by_ids_any_case(given)
-    # An id typed in another case names the same asset: keep the first mention of each.
-    ids = list(dict.fromkeys(found[g].id if g in found else g for g in given))
-    found = {a.id: a for a in found.values()}
-    active = uow.assets.active_transactions(ids)
-    ssm = {va.name for va in source.virtual_accounts if va.ssm_onprem}
+    # R5, set-based: the database stages the ids and returns only the assets the rule may stop; the domain rule
+    # judges those. An id in another case names the same asset.
+    stage = uow.requests
+    stage.stage(list(dict.fromkeys(a.strip() for a in spec.asset_ids)))
+    suspects = stage.suspects(source.domain, source_va, target.domain, target_va)
+    absent = [seq for seq, _, asset, _, _ in suspects if asset is None]
+    if absent and stage.resolve_any_case(absent):  # an id typed in another case names the same asset
+        suspects = stage.suspects(source.domain, source_va, target.domain, target_va)
     src, dst = Place(source.domain, source_va), Place(target.domain, target_va)
-    eligible: list[Asset] = []
-    item_warnings: list[str | None] = []
-    ineligible: list[Ineligibility] = []
-    tally = WarningTally(target.domain)
-    for aid in ids:
-        asset = found.get(aid)
+    ineligible: list[tuple[int, Ineligibility]] = []
+    for seq, given, asset, in_ssm_onprem_va, active in suspects:
         if asset is None or asset.account != source.domain:
             # R2: an asset outside the source SA is reported as absent, whoever owns it.
-            ineligible.append(not_found(aid, source.domain))
-            continue
-        verdict = ineligibility(asset, in_ssm_onprem_va=asset.virtual_account in ssm,
-                                active_transaction=active.get(aid), source=src, target=dst)
-        if verdict is None:
-            eligible.append(asset)
-            item_warnings.append(tally.add(asset))
+            verdict = not_found(given, source.domain)
         else:
-            ineligible.append(verdict)
+            verdict = ineligibility(asset, in_ssm_onprem_va=in_ssm_onprem_va, active_transaction=active,
+                                    source=src, target=dst)
+        if verdict is not None:
+            ineligible.append((seq, verdict))
+    stage.leave_out([seq for seq, _ in ineligible])
+    kinds, side_effects = stage.tally()
     warnings = relationship_warnings(same_company, source.legal_entity, target.legal_entity)
     if same_company and spec.form:
         warnings.append(Warning("form_not_stored",
                                 "a same-company transfer needs no request form; the form was not stored (R4)"))
-    warnings += tally.warnings()
-    return Validation(source, source_va, target, target_va, same_company, eligible, ineligible, warnings,
-                      spec.skip_ineligible, item_warnings)
+    warnings += r13_warnings(side_effects, target.domain)
+    return Validation(source, source_va, target, target_va, same_company, sum(kinds.values()), kinds,
+                      [v for _, v in ineligible], warnings, spec.skip_ineligible,
+                      stage.transferable() if dry_run else [])
 
 
 def _same_company(spec: RequestSpec, source: SmartAccount, target: SmartAccount) -> bool:
@@ -235,13 +235,14 @@ def submit(uow: UnitOfWork, user_id: str | None, txn_id: str, *, progress: Progr
             raise InvalidTransition(refusal(txn, Action.SUBMIT))
         uow.transfers.save(txn)
         uow.commit()
+    counts = None
     if txn.status is Status.TRANSFER_INITIATED:
-        execute(uow, txn.id, actor=user.id, progress=progress, verified_at=verified_at)
+        counts = execute(uow, txn.id, actor=user.id, progress=progress, verified_at=verified_at)
     with uow.read():
         txn = uow.transfers.get(txn.id)
         message = (SAME_COMPANY_MESSAGE if txn.status.ended
                    else CROSS_COMPANY_MESSAGE if txn.status is Status.AWAITING_CONSENT else None)
-        return transaction_view(uow, txn, message=message, item_limit=item_limit)
+        return transaction_view(uow, txn, message=message, item_limit=item_limit, counts=counts)
 
 
 # --- consent, screening, cancel ----------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Iterator
 from atm.storage.accounts import AccountRepository
 from atm.storage.assets import AssetRepository
 from atm.storage.database import Database
+from atm.storage.requests import RequestStage
 from atm.storage.transfers import TransferRepository
 
 
@@ -22,6 +23,7 @@ class UnitOfWork:
         self.accounts = AccountRepository(db)
         self.assets = AssetRepository(db)
         self.transfers = TransferRepository(db)
+        self.requests = RequestStage(db)
         self._committed = False
 
     @contextmanager

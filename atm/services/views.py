@@ -3,12 +3,14 @@ list and notifications."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
 from atm.domain.eligibility import Ineligibility, Warning
 from atm.domain.errors import InvalidInput, TransactionNotFound
-from atm.domain.model import Access, Asset, SmartAccount, User
+from atm.domain.model import Access, SmartAccount, User
 from atm.domain.times import iso
 from atm.domain.transfer import (
     TRANSFEREE, TRANSFEROR, AssetsNotTransferable, Status, Transaction, normalize_transaction_id,
@@ -30,11 +32,12 @@ class Validation:
     target: SmartAccount
     target_va: str
     same_company: bool
-    eligible: list[Asset]
+    eligible_count: int
+    kinds: dict[str, int]  # what will be transferred: kind -> how many
     ineligible: list[Ineligibility]
     warnings: list[Warning]
     skip_ineligible: bool
-    item_warnings: list[str | None] = field(default_factory=list)
+    transferable: list[tuple[str, str, str | None]] = field(default_factory=list)  # (id, kind, warning): dry run
 
     @property
     def refusal(self) -> AssetsNotTransferable | None:
@@ -42,11 +45,11 @@ class Validation:
         if self.ineligible and not self.skip_ineligible:
             n = len(self.ineligible)
             return AssetsNotTransferable(
-                f"{n} of {n + len(self.eligible)} asset(s) may not be transferred (R5); nothing was created "
+                f"{n} of {n + self.eligible_count} asset(s) may not be transferred (R5); nothing was created "
                 "(use --skip-ineligible to leave them out)",
                 [str(i) for i in self.ineligible],
             )
-        if not self.eligible:
+        if not self.eligible_count:
             return AssetsNotTransferable("none of the assets may be transferred (R5); nothing was created",
                                          [str(i) for i in self.ineligible])
         return None
@@ -57,12 +60,29 @@ class Validation:
             "source": place_dict(self.source, self.source_va),
             "target": place_dict(self.target, self.target_va),
             "same_company": self.same_company,
-            "transferable": [{"asset_id": a.id, "kind": a.kind, "warning": w}
-                             for a, w in zip(self.eligible, self.item_warnings)],
+            "transferable": [{"asset_id": i, "kind": k, "warning": w} for i, k, w in self.transferable],
             "ineligible": [{"asset_id": i.asset_id, "reason": i.reason.value, "message": i.message}
                            for i in self.ineligible],
             "warnings": [w.as_dict() for w in self.warnings],
         }
+
+
+class StreamedItems:
+    """All the items of a transaction, read from the database only when written out: a JSON writer streams
+    `json_rows()`; iterating gives the item dicts."""
+
+    def __init__(self, rows: Callable[[], Iterator[str]], count: int) -> None:
+        self.json_rows = rows
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[dict]:
+        return (json.loads(text) for text in self.json_rows())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, (list, StreamedItems)) else NotImplemented
 
 
 @dataclass
@@ -70,13 +90,19 @@ class TransactionView:
     txn: Transaction
     source: SmartAccount
     target: SmartAccount
-    items: list[Item]
+    items: list[Item] | None  # the first items (None: all of them, streamed from `all_items`)
     events: list[StoredEvent]
     counts: dict[str, int] = field(default_factory=dict)
     message: str | None = None
+    all_items: StreamedItems | None = None
 
     def as_dict(self) -> dict:
         t = self.txn
+        if self.items is None:
+            items: list | StreamedItems = self.all_items
+        else:
+            items = [{"asset_id": i.asset_id, "kind": i.kind, "result": i.result, "reason": i.reason,
+                      "warning": i.warning} for i in self.items]
         return {
             "transaction_id": t.id,
             "status": t.status.label,
@@ -87,8 +113,7 @@ class TransactionView:
             "requested_by": t.requested_by,
             "created_at": iso(t.created_at),
             "completed_at": iso(t.completed_at),
-            "items": [{"asset_id": i.asset_id, "kind": i.kind, "result": i.result, "reason": i.reason,
-                       "warning": i.warning} for i in self.items],
+            "items": items,
             "consents": [{"side": c.side, "decision": c.decision, "by": c.by, "at": iso(c.at)}
                          for c in (t.consents.get(TRANSFEROR), t.consents.get(TRANSFEREE)) if c is not None],
             "events": [{"at": iso(e.at), "actor": e.actor, "from": e.from_state, "to": e.to_state, "note": e.note}
@@ -144,14 +169,13 @@ def visible_transaction(uow: UnitOfWork, user: User, txn_id: str) -> tuple[Trans
 
 
 def transaction_view(uow: UnitOfWork, txn: Transaction, *, message: str | None = None,
-                     item_limit: int | None = None, items: list[Item] | None = None) -> TransactionView:
-    """The view of a stored transaction; `items`, when the caller has just written them, saves reading them."""
-    if items is None:
-        items = uow.transfers.items(txn.id, limit=item_limit)
-        counts = uow.transfers.item_counts(txn.id)
+                     item_limit: int | None = None, counts: dict[str, int] | None = None) -> TransactionView:
+    """The view of a stored transaction: the first `item_limit` items, or (None) all of them, streamed."""
+    counts = uow.transfers.item_counts(txn.id) if counts is None else counts
+    if item_limit is None:
+        items, streamed = None, StreamedItems(lambda: uow.transfers.items_json(txn.id), sum(counts.values()))
     else:
-        counts = {"pending": len(items)}
-        items = items if item_limit is None else items[:item_limit]
+        items, streamed = uow.transfers.items(txn.id, limit=item_limit), None
     return TransactionView(
         txn=txn,
         source=uow.accounts.by_domain(txn.source_account),
@@ -160,6 +184,7 @@ def transaction_view(uow: UnitOfWork, txn: Transaction, *, message: str | None =
         events=uow.transfers.events(txn.id),
         counts=counts,
         message=message,
+        all_items=streamed,
     )
 
 

@@ -43,7 +43,7 @@ def test_an_asset_changed_by_another_process_between_chunks_fails_alone(uow, cor
             other.execute("DELETE FROM assets WHERE id = 'S0031'")
         calls.append(done)
 
-    view = submit(uow, ADMIN, corp, progress=meanwhile)
+    view = submit(uow, ADMIN, corp, progress=meanwhile, item_limit=1000)
     assert calls[:2] == [10, 20]
     items = {i.asset_id: i for i in view.items}
     assert view.txn.status.value == "transfer_completed_with_failure"
@@ -63,7 +63,7 @@ def test_an_ineligible_change_between_chunks_is_caught(uow, corp, db_path):
             other.execute("UPDATE assets SET virtual_account = 'Sat' WHERE id = 'S0025'")
         calls.append(done)
 
-    view = submit(uow, ADMIN, corp, progress=meanwhile)
+    view = submit(uow, ADMIN, corp, progress=meanwhile, item_limit=1000)
     items = {i.asset_id: i for i in view.items}
     assert items["S0025"].result == "failed" and "SSM On-Prem" in items["S0025"].reason
     assert places(uow.db)["S0025"] == "Sat"

@@ -594,7 +594,7 @@ class TransferWorkflow(RuleBasedStateMachine):
         assert ok == visible, f"view {txn} by {user}: {out!r}"
         if ok:
             assert out.txn.status.value == t["state"]
-            assert [i.asset_id for i in out.items] == [r[1] for r in self._items(txn)]
+            assert [i["asset_id"] for i in out.as_dict()["items"]] == [r[1] for r in self._items(txn)]
         else:
             assert type(out).__name__ == "TransactionNotFound"
         rows = views.landing(self.uow, user, views.LandingQuery())
