@@ -1,4 +1,4 @@
-"""`atm import FILE`: load users, accounts and assets (SPEC section 5)."""
+"""`atm import FILE`: load users, accounts and assets (formats in docs/import.md)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,23 @@ from atm.commands._output import JSON_HELP, emit_json, message
 
 def import_file(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A .json file (SPEC section 5), or a .csv/.xlsx asset list.",
-                                         show_default=False)],
-    fmt: Annotated[Optional[str], typer.Option("--format", help="json, csv or xlsx (default: by extension).")] = None,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .json file, or a .csv/.xlsx asset list "
+                                                              "(formats: docs/import.md).", show_default=False)],
+    fmt: Annotated[Optional[str], typer.Option("--format", metavar="json|csv|xlsx",
+                                               help="The file's format (default: by extension).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Import a file in one transaction: a bad file changes nothing; re-importing updates.
+    """Import users, accounts and assets; a bad file changes nothing.
 
-    Example: atm import assets.csv
+    The whole file is one database transaction. Re-importing a record updates the fields it carries and never
+    moves an asset. Formats (JSON, CSV, XLSX): docs/import.md.
+
+    Example:
+
+    \b
+      printf 'kind,account,serial_number,pid\\n' > more.csv
+      printf 'device,acme.co.jp,FOC9999X001,C9300-24T\\n' >> more.csv
+      atm import more.csv
     """
     from atm.domain.errors import InvalidInput
     from atm.services.importing import import_file as run_import

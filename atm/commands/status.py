@@ -47,9 +47,10 @@ def status(
 
     \b
       export ATM_USER=taro.yamada@acme.co.jp
-      atm status --status pending_submission
-      atm status "$(atm status | awk 'NR==2 {print $1}')"
-      atm status ATM-7K3Q9-XW2MD --expect transfer_completed --items all
+      atm status --status transfer_completed
+      T=$(atm status --status transfer_completed | sed -n 2p | cut -f1)
+      atm status "$T" --items all
+      atm status "$T" --expect transfer_completed
     """
     from atm.commands import _render
     from atm.commands._output import stdout_is_terminal

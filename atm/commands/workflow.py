@@ -196,6 +196,7 @@ def consent(
             --asset SO12345678-3 --form form.json)
       atm --as partner@netpartner.co.jp submit --yes "$T"
       atm --as john.smith@globex.com consent "$T" --accept
+      atm --as partner@netpartner.co.jp consent "$T" --accept
     """
     from atm.commands import _prompts
     from atm.domain.errors import InvalidInput
@@ -259,8 +260,9 @@ def screen(
     Example:
 
     \b
-      atm --as legal@atm-vendor.example status --status compliance_screening
-      atm --as legal@atm-vendor.example screen "$T" --approve
+      export ATM_USER=legal@atm-vendor.example
+      T=$(atm status --status compliance_screening | sed -n 2p | cut -f1)
+      atm screen "$T" --approve
     """
     from atm.domain.errors import MissingAnswer
     from atm.services.transfers import screen as run_screen
