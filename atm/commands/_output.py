@@ -228,8 +228,10 @@ def print_table(cols: Sequence[Col], rows: Sequence[Sequence[object]], *, wide: 
     shown, widths, needed = _widths(cols, cells, console.width, wide)
     if needed > console.width:
         console = stdout_console(width=needed)
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, GAP - 1, 0, 0), title=title,
-                  title_justify="left", title_style="bold", header_style="bold", collapse_padding=False)
+    if title:  # above the table, not as its title: a title wider than the table would wrap
+        console.print(Text(title, style="bold"))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, GAP - 1, 0, 0),
+                  header_style="bold", collapse_padding=False)
     for k, i in enumerate(shown):
         col = cols[i]
         table.add_column(col.header, width=widths[k], min_width=widths[k], no_wrap=col.fit == KEY or wide,

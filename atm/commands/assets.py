@@ -70,7 +70,7 @@ def list_(
         filters={k: v for k, v in filters.items() if v is not None},
         search=search,
         transferable=transferable,
-        limit=(limit + 1 if not json_out else limit) or None,
+        limit=(limit + 1 if limit and not json_out else limit) or None,  # one more: are there more?
     )
     app_ctx = app_context(ctx)
     hidden: dict = {}
