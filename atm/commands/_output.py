@@ -199,11 +199,16 @@ def _fit(cols: Sequence[Col], rows: Sequence[Sequence[str]], available: int, wid
         if total(least[i] for i in shown) <= available:
             widths = [least[i] for i in shown]
             spare = available - total(widths)
-            # The spare cells go to the columns that can grow, smallest need first: as many as possible whole.
-            for need, k in sorted((full[i] - least[i], k) for k, i in enumerate(shown) if full[i] > least[i]):
-                give = min(need, spare)
-                widths[k] += give
-                spare -= give
+            # The spare cells make as many columns whole as they can, smallest need first; what is left goes to
+            # the column that needs the most (usually free text, which reads better wide).
+            growing = sorted((full[i] - least[i], k) for k, i in enumerate(shown) if full[i] > least[i])
+            for need, k in list(growing):
+                if need <= spare:
+                    widths[k] += need
+                    spare -= need
+                    growing.remove((need, k))
+            if growing and spare:
+                widths[growing[-1][1]] += spare
             break
         droppable = [i for i in shown if cols[i].drop]
         if not droppable:

@@ -161,7 +161,10 @@ def _report_interrupt(app, txn: str, again: str) -> None:
     if status is Status.AWAITING_CONSENT:
         message(f"\nInterrupted, but {tid} had already been submitted: it is {status.label}.")
         raise typer.Exit(0)
-    if status in (Status.SUBMITTED, Status.TRANSFER_INITIATED):
+    if status in (Status.SUBMITTED, Status.TRANSFER_INITIATED) and not view.counts.get("pending"):
+        message(f"\nInterrupted: all {total:,} items of {tid} moved, but it is not yet recorded as completed; "
+                f"nothing is lost.\nFinish it with: {again.replace(txn, tid)}")
+    elif status in (Status.SUBMITTED, Status.TRANSFER_INITIATED):
         message(f"\nInterrupted: {moved:,} of {total:,} items of {tid} moved; nothing is lost (every asset is in "
                 f"exactly one place).\nFinish the rest with: {again.replace(txn, tid)}")
     else:
