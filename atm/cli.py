@@ -20,7 +20,6 @@ app = AtmTyper(
     name="atm",
     help="Asset Transfer Manager: move licenses and devices between Smart Accounts.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -36,17 +35,25 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: Annotated[Optional[str], typer.Option(
-        "--db", metavar="PATH_OR_URL",
+        "--db", metavar="PATH",
         help="Database file or sqlite:/// URL (env ATM_DB; default: atm.db in your data directory).")] = None,
     as_user: Annotated[Optional[str], typer.Option(
-        "--as", metavar="USER", help="Act as this user (an e-mail id) (env ATM_USER).")] = None,
+        "--as", metavar="USER", help="Act as this user, an e-mail id (env ATM_USER).")] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (env NO_COLOR).")] = False,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
 ) -> None:
     """Asset Transfer Manager: move licenses and devices between Smart Accounts.
 
-    Example: atm --as taro.yamada@acme.co.jp assets list --account acme.co.jp --transferable
+    --db, --as and --no-color work before or after the command name.
+
+    Example:
+      atm init --sample
+      atm --as taro.yamada@acme.co.jp assets list --account acme.co.jp --transferable
     """
+    from atm.commands import _output
+
+    _output.no_color = no_color
     ctx.obj = AppContext(db_option=db, user_option=as_user)
 
 
@@ -69,8 +76,11 @@ def _usage_error_class() -> type[Exception]:
 
 
 def main() -> None:
-    """The console script: usage errors come out as one `Error:` line first (SPEC section 4), exit 2."""
+    """The console script: usage errors come out as one `Error:` line first (docs/exit-codes.md), exit 2."""
     import sys
+
+    from atm.commands._errors import quiet_broken_pipe
+    from atm.commands._output import visible
 
     try:
         code = app(standalone_mode=False)
@@ -81,9 +91,17 @@ def main() -> None:
         ctx = getattr(error, "ctx", None)
         if ctx is not None:
             hint = f"\nTry '{ctx.command_path} --help' for help."
-        sys.stderr.write(f"Error: {error.format_message()}{hint}\n")
+        # The message may quote what was typed (an unknown command, a bad value): shown escaped.
+        sys.stderr.write(f"Error: {visible(error.format_message())}{visible(hint, multiline=True)}\n")
         sys.exit(error.exit_code)
-    except typer.Abort:
-        sys.stderr.write("Cancelled.\n")
+    except typer.Abort:  # Ctrl-C while the command line was being read: nothing had started
+        sys.stderr.write("Interrupted.\n")
         sys.exit(130)
+    except BrokenPipeError:
+        quiet_broken_pipe()
+        sys.exit(0)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # `atm ... | head -1`: the reader has all it wanted
+        quiet_broken_pipe()
     sys.exit(code if isinstance(code, int) else 0)

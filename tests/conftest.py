@@ -78,6 +78,19 @@ def cli() -> Cli:
     return Cli()
 
 
+@pytest.fixture
+def people(monkeypatch):
+    """Make stdout count as a terminal of `width` columns: commands print tables for people, not TSV."""
+    from atm.commands import _output
+
+    def use(width: int = 200) -> None:
+        monkeypatch.setattr(_output, "stdout_is_terminal", lambda: True)
+        monkeypatch.setenv("COLUMNS", str(width))
+
+    use()
+    return use
+
+
 def atm_executable() -> list[str]:
     """The installed console script next to this Python, else `python -m atm`."""
     script = Path(sys.executable).with_name("atm")

@@ -8,7 +8,7 @@ import typer
 
 from atm.commands._context import app_context
 from atm.commands._errors import AtmTyper
-from atm.commands._output import JSON_HELP, emit_json, escape, message, stdout_console
+from atm.commands._output import JSON_HELP, WIDE_HELP, emit_json, escape, message, stdout_console
 
 app = AtmTyper(help="Smart Accounts you hold a role on.", no_args_is_help=True)
 
@@ -16,13 +16,22 @@ app = AtmTyper(help="Smart Accounts you hold a role on.", no_args_is_help=True)
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    search: Annotated[Optional[str], typer.Option("--search", help="Match part of the name or domain.")] = None,
+    search: Annotated[Optional[str], typer.Option("--search", metavar="TEXT",
+                                                  help="Match part of the name or domain.")] = None,
+    wide: Annotated[bool, typer.Option("--wide", help=WIDE_HELP)] = False,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """List the Smart Accounts you can see, with your role on each.
 
-    Example: atm accounts list --search acme
+    In a pipe: tab-separated lines with a header (domain, name, legal_entity, role).
+
+    Example:
+
+    \b
+      atm --as taro.yamada@acme.co.jp accounts list --search acme
+      atm --as legal@atm-vendor.example accounts list | cut -f1
     """
+    from atm.commands._output import FOLD, Col, emit_tsv, print_table, stdout_is_terminal
     from atm.services.accounts import list_accounts
 
     app_ctx = app_context(ctx)
@@ -33,13 +42,13 @@ def list_(
     if not views:
         message("No Smart Accounts" + (f" match {search!r}." if search else " visible to you."))
         return
-    from rich.table import Table
-
-    table = Table("Domain", "Name", "Legal entity", "Your role")
-    for v in views:
-        table.add_row(escape(v.account.domain), escape(v.account.name), escape(v.account.legal_entity),
-                      v.role.value if v.role else "(compliance)")
-    stdout_console().print(table)
+    rows = [(v.account.domain, v.account.name, v.account.legal_entity, v.role.value if v.role else "compliance")
+            for v in views]
+    if not stdout_is_terminal():
+        emit_tsv(("domain", "name", "legal_entity", "role"), rows)
+        return
+    print_table([Col("Domain"), Col("Name", FOLD), Col("Legal entity", FOLD, drop=1), Col("Your role")], rows,
+                wide=wide)
 
 
 @app.command("show")
@@ -51,7 +60,10 @@ def show(
 ) -> None:
     """Show a Smart Account and its virtual accounts.
 
-    Example: atm accounts show acme.co.jp --counts
+    Example:
+
+    \b
+      atm --as taro.yamada@acme.co.jp accounts show acme.co.jp --counts
     """
     from atm.services.accounts import show_account
 

@@ -1,4 +1,4 @@
-"""`atm import FILE`: load users, accounts and assets (SPEC section 5)."""
+"""`atm import FILE`: load users, accounts and assets (formats in docs/import.md)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,25 @@ from atm.commands._output import JSON_HELP, emit_json, message
 
 def import_file(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .json file, or a .csv/.xlsx asset list (see "
-                                         "docs/import.md); - reads standard input.", show_default=False)],
-    fmt: Annotated[Optional[str], typer.Option("--format", help="json, csv or xlsx (default: by extension).")] = None,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .json file, or a .csv/.xlsx asset list "
+                                                              "(formats: docs/import.md); - reads standard "
+                                                              "input.", show_default=False)],
+    fmt: Annotated[Optional[str], typer.Option("--format", metavar="json|csv|xlsx",
+                                               help="The file's format (default: by extension).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Import a file in one transaction: a bad file changes nothing; re-importing merges.
+    """Import users, accounts and assets; a bad file changes nothing.
 
-    A record sets only the fields it carries; an absent field keeps its stored value, and an import never
-    moves an asset (its place is kept and counted).
+    The whole file is one database transaction. Re-importing merges: a record sets only the fields it carries
+    (an absent field keeps its stored value), and an import never moves an asset (its place is kept and
+    counted). Formats (JSON, CSV, XLSX): docs/import.md.
 
-    Example: atm import data/sample.json
+    Example:
+
+    \b
+      printf 'kind,account,serial_number,pid\\n' > more.csv
+      printf 'device,acme.co.jp,FOC9999X001,C9300-24T\\n' >> more.csv
+      atm import more.csv
     """
     from atm.domain.errors import InvalidInput
     from atm.services.importing import import_file as run_import

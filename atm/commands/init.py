@@ -15,9 +15,15 @@ def init(
     sample: Annotated[bool, typer.Option("--sample", help="Load the bundled demo data (data/sample.json).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Create the database (or bring it up to date); --sample loads the demo world.
+    """Create the database (or bring it up to date); --sample adds demo data.
 
-    Example: atm init --sample
+    The sample has 4 Smart Accounts, 9 users and 540 assets; the README says whom to act as.
+
+    Example:
+
+    \b
+      atm init --sample
+      atm --db try.db init --sample
     """
     from atm.services.setup import initialise
 

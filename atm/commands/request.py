@@ -38,9 +38,18 @@ def request(
 ) -> None:
     """Request a transfer ("Submit for Review"); prints the transaction id.
 
-    Without --from/--to/--to-va/--same-company/--asset on a terminal, it asks.
+    Validates at once (R1-R5) and leaves the transaction in Pending Submission. On a terminal, what the
+    options do not say is asked step by step (accounts, the question, assets, the form); without a terminal
+    a missing answer is exit 2 naming its option. --dry-run checks and creates nothing.
 
-    Example: atm --as taro.yamada@acme.co.jp request --from acme.co.jp --to acme-osaka.co.jp --to-va DEFAULT --same-company yes --asset SO12345678-1
+    Example:
+
+    \b
+      export ATM_USER=taro.yamada@acme.co.jp
+      atm request --from acme.co.jp --to acme-osaka.co.jp --to-va DEFAULT \\
+        --same-company yes --asset SO12345678-2 --asset FOC2240Y1RZ --dry-run
+      atm request --from acme.co.jp --to acme.co.jp --to-va Production \\
+        --asset SO12345678-2 --asset FOC2240Y1RZ
     """
     from atm.commands import _render
     from atm.commands._prompts import interactive

@@ -1,6 +1,6 @@
 """Named domain errors. Each carries a message fit for a user.
 
-The categories below map to the exit codes of SPEC section 4 in exactly one
+The categories below map to the exit codes of docs/exit-codes.md in exactly one
 place, `atm.commands._errors`. A refusal's first line says what is wrong; the
 optional `details` list every offending item.
 """
@@ -21,7 +21,7 @@ class AtmError(Exception):
 
 
 class RuleViolation(AtmError):
-    """A rule of SPEC section 2 refuses the action (exit 1)."""
+    """A rule (R1-R15, docs/rules.md) refuses the action (exit 1)."""
 
 
 class InvalidInput(AtmError):

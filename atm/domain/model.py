@@ -1,4 +1,4 @@
-"""Accounts, users and assets (SPEC section 1), as plain immutable values."""
+"""Accounts, users and assets (docs/rules.md has the terms), as plain immutable values."""
 
 from __future__ import annotations
 
@@ -118,12 +118,12 @@ DEVICE_FIELDS = (
 
 
 def license_id(sales_order: str, line: str) -> str:
-    """The default id of a license line: `SO<order>-<line>` (SPEC section 4)."""
+    """The default id of a license line: `SO<order>-<line>` (docs/json.md)."""
     return f"SO{sales_order}-{line}"
 
 
 def asset_to_dict(asset: Asset) -> dict:
-    """The JSON shape of an asset (SPEC section 4, `atm assets list`)."""
+    """The JSON shape of an asset (docs/json.md, `atm assets list`)."""
     out: dict = {
         "id": asset.id,
         "kind": asset.kind,

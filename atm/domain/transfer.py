@@ -1,4 +1,4 @@
-"""The transaction aggregate and its status machine (SPEC section 3, R7-R12).
+"""The transaction aggregate and its status machine (docs/statuses.md; R7-R12 in docs/rules.md).
 
 The machine is data: `TRANSITIONS` maps (status, action) to the next status.
 `Transaction.apply` is the only way a status changes; anything else raises
@@ -111,6 +111,36 @@ USER_COMMANDS = {
     Action.DECLINE: "atm consent --decline", Action.APPROVE: "atm screen --approve",
     Action.REJECT: "atm screen --reject",
 }
+
+
+# The way forward when nothing goes wrong, in the order the machine meets these actions.
+_FORWARD = (Action.VALIDATE, Action.AWAIT_SUBMISSION, Action.SUBMIT, Action.START_TRANSFER,
+            Action.REQUEST_CONSENT, Action.CONSENT, Action.APPROVE, Action.COMPLETE)
+STEP_NAMES = {
+    Action.VALIDATE: "validation", Action.AWAIT_SUBMISSION: "validation completed",
+    Action.SUBMIT: "Submit for Transfer", Action.START_TRANSFER: "the transfer starts (same company)",
+    Action.REQUEST_CONSENT: "both sides are asked to consent", Action.CONSENT: "both sides consent",
+    Action.APPROVE: "compliance screening approves", Action.COMPLETE: "the assets move",
+}
+
+
+def next_steps(status: Status, same_company: bool) -> list[tuple[Action, Status]]:
+    """The steps still ahead on the way to Transfer Completed, read off `TRANSITIONS` (R4 picks the branch).
+
+    >>> [s.label for _, s in next_steps(Status.PENDING_SUBMISSION, True)]
+    ['Submitted', 'Transfer Initiated', 'Transfer Completed']
+    """
+    skip = Action.REQUEST_CONSENT if same_company else Action.START_TRANSFER
+    steps: list[tuple[Action, Status]] = []
+    while True:
+        for action in _FORWARD:
+            nxt = TRANSITIONS.get((status, action))
+            if nxt is not None and action is not skip:
+                steps.append((action, nxt))
+                status = nxt
+                break
+        else:
+            return steps
 
 
 def allowed_actions(status: Status) -> list[Action]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from atm.domain.eligibility import Ineligibility, ineligibility
+from atm.domain.eligibility import Ineligibility, Reason, ineligibility
 from atm.domain.errors import InvalidInput
 from atm.domain.model import Asset
 from atm.services.accounts import acting_user, virtual_account, visible_account
@@ -32,8 +32,13 @@ class ListedAsset:
     ineligible: Ineligibility | None
 
 
-def list_assets(uow: UnitOfWork, user_id: str | None, query: AssetQuery) -> Iterator[ListedAsset]:
-    """Yield the matching assets; with `transferable`, only those R5 lets move."""
+def list_assets(uow: UnitOfWork, user_id: str | None, query: AssetQuery,
+                hidden: dict[Reason, int] | None = None) -> Iterator[ListedAsset]:
+    """Yield the matching assets; with `transferable`, only those R5 lets move.
+
+    `hidden`, when given, counts what `transferable` left out, by R5 reason, as the listing streams (it is
+    complete once the iterator is exhausted; with a limit, it covers the assets looked at).
+    """
     unknown = set(query.filters) - set(FILTER_COLUMNS)
     if unknown:
         raise InvalidInput(f"unknown asset filter {sorted(unknown)[0]!r}")
@@ -63,6 +68,8 @@ def list_assets(uow: UnitOfWork, user_id: str | None, query: AssetQuery) -> Iter
                     active_transaction=active.get(asset.id),
                 )
                 if query.transferable and verdict is not None:
+                    if hidden is not None:
+                        hidden[verdict.reason] = hidden.get(verdict.reason, 0) + 1
                     continue
                 yield ListedAsset(asset, verdict)
                 shown += 1

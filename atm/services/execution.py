@@ -49,12 +49,12 @@ def _item_verdict(asset: Asset | None, asset_id: str, ssm: set[str], src: Place,
 
 
 def execute(uow: UnitOfWork, txn_id: str, *, actor: str, progress: Progress | None = None,
-            verified_at: int | None = None) -> dict[str, int] | None:
+            verified_at: int | None = None) -> dict[tuple[str, str], int] | None:
     """R12: move the items chunk by chunk; each chunk is all-or-nothing, and a rerun resumes.
 
     Each chunk re-checks its assets (R5) unless nothing else has been committed to the database since
     every pending item was verified (`verified_at`, a `data_version`): then they are as verified.
-    Returns the item counts by result when this call finished the transaction.
+    Returns the items counted by (kind, result) when this call finished the transaction.
     """
     first = 1
     held_since = time.monotonic()
@@ -70,9 +70,9 @@ def execute(uow: UnitOfWork, txn_id: str, *, actor: str, progress: Progress | No
                 return None  # another process finished it meanwhile
             last = uow.transfers.last_seq(txn_id)
             if first > last:
-                counts = _finish(uow, txn, actor=actor, at=now())
+                tally = _finish(uow, txn, actor=actor, at=now())
                 uow.commit()
-                return counts
+                return tally
             chunk_end = first + CHUNK - 1
             if verified_at is None or uow.db.data_version() != verified_at:
                 verified_at = None  # someone else wrote: from here on every chunk is checked
@@ -95,8 +95,11 @@ def _changed_items(uow: UnitOfWork, txn: Transaction, first: int, last: int) -> 
     return failures
 
 
-def _finish(uow: UnitOfWork, txn: Transaction, *, actor: str, at: datetime) -> dict[str, int]:
-    counts = uow.transfers.item_counts(txn.id)  # every item is transferred or failed by now
+def _finish(uow: UnitOfWork, txn: Transaction, *, actor: str, at: datetime) -> dict[tuple[str, str], int]:
+    tally = uow.transfers.item_tally(txn.id)  # every item is transferred or failed by now
+    counts: dict[str, int] = {}
+    for (_, result), n in tally.items():
+        counts[result] = counts.get(result, 0) + n
     moved, failed = counts.get("transferred", 0), counts.get("failed", 0)
     action = Action.COMPLETE_WITH_FAILURE if failed else Action.COMPLETE
     txn.apply(action, actor=actor, at=at, note=f"{moved} transferred, {failed} failed")
@@ -110,4 +113,4 @@ def _finish(uow: UnitOfWork, txn: Transaction, *, actor: str, at: datetime) -> d
         uow.transfers.notify(txn.id, [txn.requested_by], "completed",
                              f"{txn.id}: Transfer Completed: {moved} asset(s) moved to {txn.target_account} / "
                              f"{txn.target_va}", at)
-    return counts
+    return tally

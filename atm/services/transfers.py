@@ -74,7 +74,8 @@ def request(uow: UnitOfWork, user_id: str | None, spec: RequestSpec, *, dry_run:
         uow.transfers.add_items(txn.id, uow.requests.write_items)
         uow.requests.clear()
         uow.commit()
-    return transaction_view(uow, txn, item_limit=item_limit, counts={"pending": validation.eligible_count})
+    return transaction_view(uow, txn, item_limit=item_limit,
+                            tally={(kind, "pending"): n for kind, n in validation.kinds.items()})
 
 
 def _validate(uow: UnitOfWork, user: User, spec: RequestSpec, *, dry_run: bool = False) -> Validation:
@@ -235,14 +236,14 @@ def submit(uow: UnitOfWork, user_id: str | None, txn_id: str, *, progress: Progr
             raise InvalidTransition(refusal(txn, Action.SUBMIT))
         uow.transfers.save(txn)
         uow.commit()
-    counts = None
+    tally = None
     if txn.status is Status.TRANSFER_INITIATED:
-        counts = execute(uow, txn.id, actor=user.id, progress=progress, verified_at=verified_at)
+        tally = execute(uow, txn.id, actor=user.id, progress=progress, verified_at=verified_at)
     with uow.read():
         txn = uow.transfers.get(txn.id)
         message = (SAME_COMPANY_MESSAGE if txn.status.ended
                    else CROSS_COMPANY_MESSAGE if txn.status is Status.AWAITING_CONSENT else None)
-        return transaction_view(uow, txn, message=message, item_limit=item_limit, counts=counts)
+        return transaction_view(uow, txn, message=message, item_limit=item_limit, tally=tally)
 
 
 # --- consent, screening, cancel ----------------------------------------------------------

@@ -1,5 +1,5 @@
-"""What a user sees of transactions: the views (JSON shapes of SPEC section 4), R2 visibility, the landing
-list and notifications."""
+"""What a user sees of transactions: the views (JSON shapes in docs/json.md), R2 visibility, the landing
+list, notifications, and the look before an action that cannot be undone."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from atm.domain.errors import InvalidInput, TransactionNotFound
 from atm.domain.model import Access, SmartAccount, User
 from atm.domain.times import iso
 from atm.domain.transfer import (
-    TRANSFEREE, TRANSFEROR, AssetsNotTransferable, Status, Transaction, normalize_transaction_id,
+    TRANSFEREE, TRANSFEROR, Action, AssetsNotTransferable, Status, Transaction, normalize_transaction_id,
 )
 from atm.services.accounts import acting_user, visible_account
 from atm.services.unit_of_work import UnitOfWork
@@ -95,6 +95,13 @@ class TransactionView:
     counts: dict[str, int] = field(default_factory=dict)
     message: str | None = None
     all_items: StreamedItems | None = None
+    tally: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, result) -> how many items
+
+    def kind_counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for (kind, _), n in self.tally.items():
+            out[kind] = out.get(kind, 0) + n
+        return out
 
     def as_dict(self) -> dict:
         t = self.txn
@@ -169,13 +176,21 @@ def visible_transaction(uow: UnitOfWork, user: User, txn_id: str) -> tuple[Trans
 
 
 def transaction_view(uow: UnitOfWork, txn: Transaction, *, message: str | None = None,
-                     item_limit: int | None = None, counts: dict[str, int] | None = None) -> TransactionView:
-    """The view of a stored transaction: the first `item_limit` items, or (None) all of them, streamed."""
-    counts = uow.transfers.item_counts(txn.id) if counts is None else counts
+                     item_limit: int | None = None, tally: dict[tuple[str, str], int] | None = None
+                     ) -> TransactionView:
+    """The view of a stored transaction: the counts of all its items by kind and result, and either the first
+    `item_limit` items of each kind (licenses, then devices) or (None) all of them, streamed when written out.
+    `tally`, when the caller has just counted the items, saves counting them again."""
+    tally = uow.transfers.item_tally(txn.id) if tally is None else tally
+    counts: dict[str, int] = {}
+    for (_, result), n in tally.items():
+        counts[result] = counts.get(result, 0) + n
     if item_limit is None:
         items, streamed = None, StreamedItems(lambda: uow.transfers.items_json(txn.id), sum(counts.values()))
     else:
-        items, streamed = uow.transfers.items(txn.id, limit=item_limit), None
+        streamed = None
+        items = [i for kind in ("license", "device") if any(k == kind for k, _ in tally)
+                 for i in uow.transfers.items(txn.id, limit=item_limit, kind=kind)] if item_limit else []
     return TransactionView(
         txn=txn,
         source=uow.accounts.by_domain(txn.source_account),
@@ -185,6 +200,7 @@ def transaction_view(uow: UnitOfWork, txn: Transaction, *, message: str | None =
         counts=counts,
         message=message,
         all_items=streamed,
+        tally=tally,
     )
 
 
@@ -254,3 +270,62 @@ def notifications(uow: UnitOfWork, user_id: str | None, *, unread_only: bool = F
             uow.transfers.mark_read(user.id, [n.id for n in found if not n.read])
             uow.commit()
         return found
+
+
+# --- the look before acting -----------------------------------------------------------------------
+
+SUBMIT, CANCEL, DECLINE, CONSENT = "submit", "cancel", "decline", "consent"
+
+
+@dataclass
+class Preview:
+    """What an action is about to do, shown before it is confirmed; nothing has changed yet."""
+
+    view: TransactionView
+    action: str
+    needs_confirmation: bool  # False when `submit` would only resume a transfer already submitted
+    outcome: str  # what happens on yes, in the words of R4, R8 or R10
+    sides: list[str] = field(default_factory=list)  # consent: the sides this user may still decide
+
+
+def preview(uow: UnitOfWork, user_id: str | None, txn_id: str, action: str, *, side: str | None = None,
+            item_limit: int | None = None) -> Preview:
+    """Try `action` on the transaction in memory, never saved: it refuses exactly as the action itself would
+    (R1, R2, R7, R8, R10), so a refusal comes before the question, not after the answer."""
+    from atm.domain.transfer import PENDING, consent_side, require_admin_of_both
+
+    with uow.read():
+        user = acting_user(uow, user_id)
+        txn, source, target = visible_transaction(uow, user, txn_id)
+        view = transaction_view(uow, txn, item_limit=item_limit)
+        trial = uow.transfers.get(txn.id)  # a second copy: the trial below must not touch the view's
+        at = trial.created_at
+        sides: list[str] = []
+        needs = True
+        if action in (SUBMIT, CANCEL):
+            require_admin_of_both(source, target, doing=f"{action} {txn.id}", source_account=txn.source_account,
+                                  target_account=txn.target_account)
+        if action == SUBMIT:
+            if trial.status in (Status.SUBMITTED, Status.TRANSFER_INITIATED):
+                needs = False  # already submitted: running it again only finishes it (R12)
+            else:
+                trial.apply(Action.SUBMIT, actor=user.id, at=at)
+            outcome = (f"Same company: the transfer runs as soon as you confirm, moving the assets to "
+                       f"{txn.target_account} / {txn.target_va}; no consent or screening (R4)."
+                       if txn.same_company else
+                       "Different companies: once submitted, it waits for the consent of both sides and for "
+                       "compliance screening; nothing moves before screening approves (R4).")
+        elif action == CANCEL:
+            trial.apply(Action.CANCEL, actor=user.id, at=at)
+            outcome = f"Cancelling ends {txn.id} for good; its assets stay at the source (R8)."
+        elif action in (DECLINE, CONSENT):
+            chosen = consent_side(trial, source, target, side)
+            sides = [chosen] if chosen else [s for s in (TRANSFEROR, TRANSFEREE)
+                                             if trial.consents.get(s) and trial.consents[s].decision == PENDING]
+            trial.decide_consent(sides[0] if sides else TRANSFEROR, action == CONSENT, actor=user.id, at=at)
+            outcome = (f"Declining cancels {txn.id}: its assets stay at the source and the requester is told (R10)."
+                       if action == DECLINE else
+                       "Both consents move the transfer on to compliance screening; a decline cancels it (R10).")
+        else:
+            raise ValueError(action)
+        return Preview(view, action, needs, outcome, sides)

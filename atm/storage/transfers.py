@@ -162,11 +162,22 @@ class TransferRepository:
 
     # --- items ---------------------------------------------------------------------
 
-    def items(self, txn_id: str, *, limit: int | None = None) -> list[Item]:
-        sql = f"SELECT {ITEM_COLUMNS} FROM transaction_items WHERE transaction_id = ? ORDER BY seq"
+    def items(self, txn_id: str, *, limit: int | None = None, kind: str | None = None) -> list[Item]:
+        sql = f"SELECT {ITEM_COLUMNS} FROM transaction_items WHERE transaction_id = ?"
+        params: tuple = (txn_id,)
+        if kind is not None:
+            sql += " AND kind = ?"
+            params += (kind,)
+        sql += " ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return list(map(Item._make, self.db.execute(sql, (txn_id,))))
+        return list(map(Item._make, self.db.execute(sql, params)))
+
+    def item_tally(self, txn_id: str) -> dict[tuple[str, str], int]:
+        """How many items of each (kind, result): what a view of a large transaction shows instead of rows."""
+        return {(kind, result): n for kind, result, n in self.db.execute(
+            "SELECT kind, result, count(*) FROM transaction_items WHERE transaction_id = ? GROUP BY kind, result",
+            (txn_id,))}
 
     def items_json(self, txn_id: str, *, limit: int | None = None) -> Iterator[str]:
         """Each item as a JSON object built by the database, in order: a large transaction is streamed out without
@@ -182,11 +193,6 @@ class TransferRepository:
                 return
             for (text,) in rows:
                 yield text
-
-    def item_counts(self, txn_id: str) -> dict[str, int]:
-        return dict(self.db.execute(
-            "SELECT result, count(*) FROM transaction_items WHERE transaction_id = ? GROUP BY result", (txn_id,)
-        ).fetchall())
 
     def last_seq(self, txn_id: str) -> int:
         return self.db.one("SELECT coalesce(max(seq), 0) FROM transaction_items WHERE transaction_id = ?",

@@ -124,14 +124,14 @@ def test_transferable_hides_every_ineligible_asset(cli, sample_db):
         assert a.get("enterprise_agreement") or a.get("pending_upgrade") or a["virtual_account"] == "SSM On-Prem"
 
 
-def test_the_table_view_says_why_an_asset_cannot_move(cli, sample_db):
+def test_the_table_view_says_why_an_asset_cannot_move(cli, sample_db, people):
     result = cli("assets", "list", "--account", "acme.co.jp", "--sales-order", "12345679", user=TARO)
     assert result.exit_code == 0 and "EA-bound" in result.stdout
     result = cli("assets", "list", "--account", "acme.co.jp", "--serial", "FDO2312Q1AB", user=TARO)
     assert "SSM On-Prem" in result.stdout
 
 
-def test_the_table_view_shows_minor_lines_with_lines(cli, sample_db):
+def test_the_table_view_shows_minor_lines_with_lines(cli, sample_db, people):
     result = cli("assets", "list", "--account", "acme.co.jp", "--sales-order", "12345678", "--lines", user=TARO)
     assert result.exit_code == 0 and "└ 1.1" in result.stdout
 
