@@ -315,46 +315,90 @@ def _parse_minor_text(text: str) -> list[dict]:
     return out
 
 
-_LICENSE_TEXT = ("sales_order", "line", "web_order", "subscription_id", "pak", "license_type")
-_LICENSE_FLAGS = ("enterprise_agreement", "reserved", "pending_upgrade")
-_DEVICE_TEXT = ("host_id", "uuid", "license_type", "pnp_status", "sales_order")
-_DEVICE_FLAGS = ("cslu", "reserved")
-
-
 def _given(rec: dict, key: str) -> bool:
     """Absent, null and blank are the same for a flag, a number or a place: not given, so the stored value stays
     (a blank flag must never read as false and loosen a rule, R5)."""
     value = rec.get(key)
-    return value is not None and not (isinstance(value, str) and not value.strip())
+    return value is not None and not (value.__class__ is str and not value.strip())
 
 
-def _common_fields(rec: dict, fields: dict, text_keys: tuple[str, ...], flag_keys: tuple[str, ...]) -> None:
-    for key in text_keys:
-        if key in rec and rec[key] is not None:
-            fields[key] = _text(rec, key)  # "" clears an optional text field
-    for key in flag_keys:
-        if _given(rec, key):
-            fields[key] = _flag(rec, key)
-    if _given(rec, "pid"):
-        fields["pid"] = _text(rec, "pid", required=True)
-    if _given(rec, "account"):
-        fields["account"] = _domain(rec, "account")
-    if _given(rec, "virtual_account"):
-        va = _text(rec, "virtual_account")
-        if va:
-            fields["virtual_account"] = va
+_NOT_GIVEN = object()
+
+
+def _optional_text(rec: dict, key: str) -> object:
+    return _NOT_GIVEN if rec[key] is None else _text(rec, key)  # "" clears an optional text field
+
+
+def _required_text(rec: dict, key: str) -> object:
+    return _text(rec, key, required=True) if _given(rec, key) else _NOT_GIVEN
+
+
+def _place_text(rec: dict, key: str) -> object:
+    return (_text(rec, key) or _NOT_GIVEN) if _given(rec, key) else _NOT_GIVEN
+
+
+def _account_domain(rec: dict, key: str) -> object:
+    return _domain(rec, key) if _given(rec, key) else _NOT_GIVEN
+
+
+def _given_flag(rec: dict, key: str) -> object:
+    return _flag(rec, key) if _given(rec, key) else _NOT_GIVEN
+
+
+def _quantity(rec: dict, key: str) -> object:
+    return _whole(rec, key, minimum=1) if _given(rec, key) else _NOT_GIVEN
+
+
+def _count(rec: dict, key: str) -> object:
+    return _whole(rec, key, default=0) if _given(rec, key) else _NOT_GIVEN
+
+
+# How each field of a record is read; one pass over what the record carries (a million records go through here).
+_COMMON_FIELDS = {"pid": _required_text, "account": _account_domain, "virtual_account": _place_text,
+                  "license_type": _optional_text, "sales_order": _optional_text, "reserved": _given_flag}
+_LICENSE_FIELDS = dict(_COMMON_FIELDS, line=_optional_text, web_order=_optional_text,
+                       subscription_id=_optional_text, pak=_optional_text, quantity=_quantity, in_use=_count,
+                       enterprise_agreement=_given_flag, pending_upgrade=_given_flag)
+_DEVICE_FIELDS = dict(_COMMON_FIELDS, serial_number=_required_text, host_id=_optional_text, uuid=_optional_text,
+                      pnp_status=_optional_text, cslu=_given_flag)
+
+
+_PLAIN_TEXT = frozenset({_optional_text, _required_text, _place_text})
+
+
+def _fields(rec: dict, readers: dict) -> dict:
+    fields = {}
+    for key, value in rec.items():
+        read = readers.get(key)
+        if read is None:
+            continue
+        # Fast paths for the common cases (clean ASCII text, a JSON true/false, a whole number in range); anything
+        # else goes through the field's reader, which knows every rule.
+        cls = value.__class__
+        if cls is str:
+            if read in _PLAIN_TEXT and 0 < len(value) <= MAX_TEXT and value.isascii() and value.isprintable() \
+                    and value[0] != " " and value[-1] != " ":
+                fields[key] = value
+                continue
+        elif cls is bool:
+            if read is _given_flag:
+                fields[key] = value
+                continue
+        elif cls is int:
+            if (read is _count and 0 <= value <= MAX_QUANTITY) or (read is _quantity and 1 <= value <= MAX_QUANTITY):
+                fields[key] = value
+                continue
+        value = read(rec, key)
+        if value is not _NOT_GIVEN:
+            fields[key] = value
+    return fields
 
 
 def parse_license(rec: object) -> AssetRecord:
     rec = _unknown_keys(rec, LICENSE_KEYS)
-    fields: dict = {}
-    _common_fields(rec, fields, _LICENSE_TEXT, _LICENSE_FLAGS)
-    if _given(rec, "quantity"):
-        fields["quantity"] = _whole(rec, "quantity", minimum=1)
-    if _given(rec, "in_use"):
-        fields["in_use"] = _whole(rec, "in_use", default=0)
-        if "quantity" in fields and fields["in_use"] > fields["quantity"]:
-            raise FieldProblem("in_use", f"{fields['in_use']} is more than the quantity {fields['quantity']}")
+    fields = _fields(rec, _LICENSE_FIELDS)
+    if "in_use" in fields and "quantity" in fields and fields["in_use"] > fields["quantity"]:
+        raise FieldProblem("in_use", f"{fields['in_use']} is more than the quantity {fields['quantity']}")
     asset_id = _text(rec, "id")
     explicit = asset_id is not None
     if asset_id is None:
@@ -367,11 +411,10 @@ def parse_license(rec: object) -> AssetRecord:
 
 def parse_device(rec: object) -> AssetRecord:
     rec = _unknown_keys(rec, DEVICE_KEYS)
-    fields: dict = {}
-    _common_fields(rec, fields, _DEVICE_TEXT, _DEVICE_FLAGS)
-    if _given(rec, "serial_number"):
+    fields = _fields(rec, _DEVICE_FIELDS)
+    if "serial_number" in fields:
         # Serial numbers are case-insensitive: one device, one spelling (it is also the default id).
-        fields["serial_number"] = _text(rec, "serial_number", required=True).upper()
+        fields["serial_number"] = fields["serial_number"].upper()
     asset_id = _text(rec, "id")
     explicit = asset_id is not None
     if asset_id is None:

@@ -122,6 +122,17 @@ class AssetRepository:
                 out[row[0]] = row_asset(row, minor.get(row[0], ()))
         return out
 
+    def suspend_indexes(self) -> list[str]:
+        """Drop the assets' secondary indexes for a bulk load in this transaction; returns what rebuilds them."""
+        found = self.db.secondary_indexes("assets")
+        for name, _ in found:
+            self.db.execute(f"DROP INDEX {name}")
+        return [sql for _, sql in found]
+
+    def restore_indexes(self, statements: Sequence[str]) -> None:
+        for sql in statements:
+            self.db.execute(sql)
+
     def any(self) -> bool:
         return self.db.one("SELECT 1 FROM assets LIMIT 1") is not None
 
@@ -183,13 +194,14 @@ class AssetRepository:
             self.db.executemany(UPDATE, [asset_row(a)[1:] + (a.id,) for a in assets])
 
     def replace_minor_lines(self, licenses: list[Asset]) -> None:
-        if not licenses:
-            return
-        self.db.executemany("DELETE FROM minor_lines WHERE license_id = ?", [(a.id,) for a in licenses])
-        self.db.executemany(
-            "INSERT INTO minor_lines (license_id, line, pid, quantity) VALUES (?, ?, ?, ?)",
-            [(a.id, m.line, m.pid, m.quantity) for a in licenses for m in a.minor_lines],
-        )
+        if licenses:
+            self.db.executemany("DELETE FROM minor_lines WHERE license_id = ?", [(a.id,) for a in licenses])
+            self.add_minor_lines(licenses)
+
+    def add_minor_lines(self, licenses: list[Asset]) -> None:
+        rows = [(a.id, m.line, m.pid, m.quantity) for a in licenses for m in a.minor_lines]
+        if rows:
+            self.db.executemany("INSERT INTO minor_lines (license_id, line, pid, quantity) VALUES (?, ?, ?, ?)", rows)
 
     def owners_by_natural_key(self, keys: Sequence[tuple]) -> dict[tuple, str]:
         """("serial", S) or ("line", order, line) -> the id of the asset that has it."""

@@ -210,6 +210,11 @@ class Database:
         """Changes when another connection commits (never for this one's own commits); None: unknown."""
         return self.one("PRAGMA data_version")
 
+    def secondary_indexes(self, table: str) -> list[tuple[str, str]]:
+        """(name, CREATE statement) of the indexes of `table` other than its primary key."""
+        return self.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                            "AND sql IS NOT NULL ORDER BY name", (table,)).fetchall()
+
     def tune_for_bulk_load(self) -> None:
         """A large page cache for one big transaction: the indexes stay in memory instead of spilling."""
         self.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
