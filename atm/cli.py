@@ -5,8 +5,6 @@ database, spreadsheets and prompts are imported inside the commands that
 need them, so `atm --help` costs about what a bare Typer app costs.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

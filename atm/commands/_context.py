@@ -55,7 +55,7 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 def _clean(option: str, value: str | None) -> str | None:
     from atm.domain.errors import InvalidInput
-    from atm.domain.records import control_character
+    from atm.domain.text import control_character
 
     bad = control_character(value) if value else None
     if bad is not None:

@@ -160,10 +160,13 @@ def _plain_help(params) -> None:
 
     Typer's own help writes `{file}`, `[[TXN]]` and `--json <bool>`; each parameter is adjusted once.
     """
+    from atm.commands._params import install
+
     for param in params:
         if getattr(param, "_atm_plain", False):
             continue
         param._atm_plain = True
+        install(param)
         if isinstance(param, TyperArgument):
             name = (param.metavar or param.name or "").strip("[]").upper()
             param.metavar = name

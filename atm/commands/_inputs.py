@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from atm.domain.errors import InvalidInput
-from atm.domain.records import control_character
+from atm.domain.text import control_character
 
 # Options whose values are prose a person writes (newlines and tabs allowed); every other value is a name or an id.
 PROSE = frozenset({"reason"})

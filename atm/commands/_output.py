@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+ITEM_ROWS = 20  # items of each kind a transaction view shows unless asked for more
 JSON_HELP = "Print JSON (a stable interface for scripts)."
 WIDE_HELP = "Show every column in full, however wide the table gets."
 

@@ -6,11 +6,11 @@ use `escape`), so no escape sequence from the data reaches the reader's terminal
 
 from __future__ import annotations
 
-from atm.commands._output import (
+from atm.commands._output import (  # noqa: F401  (ITEM_ROWS is re-exported)
+    ITEM_ROWS,
     WHOLE, WORDS, Col, emit_tsv, escape, message, print_table, stderr_console, stdout_console, visible,
 )
 
-ITEM_ROWS = 20  # items of each kind a view shows unless asked for more
 WARNING_IDS = 5
 INELIGIBLE_PER_REASON = 3
 

@@ -1,7 +1,5 @@
 """`atm accounts list|show`: the Smart Accounts you can see (R2)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

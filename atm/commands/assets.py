@@ -1,7 +1,5 @@
 """`atm assets list`: the licenses and devices of one Smart Account."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

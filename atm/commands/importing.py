@@ -1,7 +1,5 @@
 """`atm import FILE`: load users, accounts and assets (formats in docs/import.md)."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Optional

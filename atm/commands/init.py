@@ -1,7 +1,5 @@
 """`atm init [--sample]`: create the database, optionally with the bundled demo world."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`atm notifications`: your outbox of transfer news (R14)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`atm request`: "Submit for Review" -- create a transaction and validate it (R1-R5)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

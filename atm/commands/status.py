@@ -1,14 +1,11 @@
 """`atm status [TXN]`: the landing list, or one transaction's view."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer
 
 from atm.commands._context import app_context
-from atm.commands._output import JSON_HELP, WIDE_HELP, emit_json
-from atm.commands._render import ITEM_ROWS
+from atm.commands._output import ITEM_ROWS, JSON_HELP, WIDE_HELP, emit_json
 
 
 def status(

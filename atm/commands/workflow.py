@@ -1,7 +1,5 @@
 """`atm submit | consent | screen | cancel`: the steps of a transaction after the request."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated, Optional
 

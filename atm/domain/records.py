@@ -11,16 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from atm.domain.text import (  # noqa: F401  (re-exported: records are where callers look)
+    _CONTROL, control_character, has_control_characters, normalize_domain, normalize_user_id,
+)
 from atm.domain.model import (
     DEFAULT_VA, Asset, Device, License, MinorLine, SmartAccount, VirtualAccount, license_id,
 )
 
 MAX_TEXT = 256
 MAX_QUANTITY = 10**12
-# C0 and C1 control characters (ESC and CSI start terminal escape sequences), DEL, and lone surrogates
-# (undecodable bytes): never part of a name, an id or a note.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_CONTROL_IN_PROSE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # newline and tab allowed
 _DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0", ""})
@@ -50,21 +49,6 @@ class FieldProblem(ValueError):
 
 
 # --- field converters --------------------------------------------------------
-
-
-def has_control_characters(text: str) -> bool:
-    """Control characters or lone surrogates (undecodable bytes): never part of a name or an id."""
-    return _CONTROL.search(text) is not None
-
-
-def control_character(text: str, *, prose: bool = False) -> str | None:
-    """The first control character in `text`, escaped for a message (`\\x1b`), or None.
-
-    `prose` (a reason, a note) may hold newlines and tabs; names and ids may not."""
-    found = (_CONTROL_IN_PROSE if prose else _CONTROL).search(text)
-    if found is None:
-        return None
-    return found.group().encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
 def _text(rec: dict, key: str, *, required: bool = False) -> str | None:
@@ -141,14 +125,6 @@ def _unknown_keys(rec: object, allowed: frozenset[str]) -> dict:
         name = sorted(map(str, extra))[0]
         raise FieldProblem(name, f"unknown field (allowed: {', '.join(sorted(allowed))})")
     return rec
-
-
-def normalize_domain(value: str) -> str:
-    return value.strip().lower()
-
-
-def normalize_user_id(value: str) -> str:
-    return value.strip().lower()
 
 
 def _domain(rec: dict, key: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from atm.domain.eligibility import Warning
+from atm.domain.side_effects import Warning
 from atm.domain.errors import PermissionDenied, RuleViolation
 from atm.domain.model import Access
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from atm.domain.errors import InvalidInput
-from atm.domain.records import has_control_characters
+from atm.domain.text import has_control_characters
 
 MAX_ID = 256
 MAX_FORM_BYTES = 1 << 20

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from atm.domain.errors import AccountNotFound, InvalidInput, MissingAnswer, UnknownUser, VirtualAccountNotFound
 from atm.domain.model import Access, Role, SmartAccount, User, VirtualAccount
-from atm.domain.records import normalize_domain, normalize_user_id
+from atm.domain.text import normalize_domain, normalize_user_id
 from atm.services.unit_of_work import UnitOfWork
 
 

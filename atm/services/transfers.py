@@ -10,11 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from atm.domain.eligibility import (
-    Ineligibility, Place, Warning, ineligibility, not_found, r13_warnings, skipped_warnings,
-)
+from atm.domain.eligibility import Ineligibility, Place, ineligibility, not_found
+from atm.domain.side_effects import Warning, r13_warnings, skipped_warnings
 from atm.domain.errors import InvalidInput, MissingAnswer
-from atm.domain.records import control_character
+from atm.domain.text import control_character
 from atm.domain.model import Access, SmartAccount, User
 from atm.domain.times import now
 from atm.domain.transfer import (

@@ -7,24 +7,52 @@ block without `commit()` rolls everything back (cosmicpython's rule).
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from typing import Iterator
 
-from atm.storage.accounts import AccountRepository
-from atm.storage.assets import AssetRepository
+from typing import TYPE_CHECKING
+
 from atm.storage.database import Database
-from atm.storage.requests import RequestStage
-from atm.storage.transfers import TransferRepository
+
+if TYPE_CHECKING:
+    from atm.storage.accounts import AccountRepository
+    from atm.storage.assets import AssetRepository
+    from atm.storage.requests import RequestStage
+    from atm.storage.transfers import TransferRepository
 
 
 class UnitOfWork:
+    """The repositories are made on first use, so a reading command loads only the storage code it needs (a
+    listing of assets never loads the transfer code)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.accounts = AccountRepository(db)
-        self.assets = AssetRepository(db)
-        self.transfers = TransferRepository(db)
-        self.requests = RequestStage(db)
         self._committed = False
+
+    @functools.cached_property
+    def accounts(self) -> "AccountRepository":
+        from atm.storage.accounts import AccountRepository
+
+        return AccountRepository(self.db)
+
+    @functools.cached_property
+    def assets(self) -> "AssetRepository":
+        from atm.storage.assets import AssetRepository
+
+        return AssetRepository(self.db)
+
+    @functools.cached_property
+    def transfers(self) -> "TransferRepository":
+        from atm.storage.transfers import TransferRepository
+
+        return TransferRepository(self.db)
+
+    @functools.cached_property
+    def requests(self) -> "RequestStage":
+        from atm.storage.requests import RequestStage
+
+        return RequestStage(self.db)
 
     @contextmanager
     def write(self) -> Iterator["UnitOfWork"]:

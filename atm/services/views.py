@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
-from atm.domain.eligibility import Ineligibility, Warning
+from atm.domain.eligibility import Ineligibility
+from atm.domain.side_effects import Warning
 from atm.domain.errors import InvalidInput, TransactionNotFound
 from atm.domain.model import Access, SmartAccount, User
 from atm.domain.times import iso

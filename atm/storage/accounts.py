@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from atm.domain.model import Access, Role, SmartAccount, User, VirtualAccount
-from atm.domain.records import AccountRecord, UserRecord
 from atm.storage.database import Database, contains_pattern, placeholders
+
+if TYPE_CHECKING:
+    from atm.domain.records import AccountRecord, UserRecord
 
 
 class AccountRepository:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from atm.domain.eligibility import R13, SideEffect, WARNING_SAMPLE
+from atm.domain.side_effects import R13, SideEffect, WARNING_SAMPLE
 from atm.domain.model import Asset
 from atm.storage.assets import COLUMNS as ASSET_COLUMNS, row_asset
 from atm.storage.database import Database

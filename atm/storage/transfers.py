@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
-from atm.domain.eligibility import Warning
+from atm.domain.side_effects import Warning
 from atm.domain.errors import StorageError
 from atm.domain.model import Asset
 from atm.domain.times import from_iso, iso

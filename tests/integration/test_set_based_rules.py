@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from atm.domain.eligibility import Place, WarningTally, ineligibility, item_warning, not_found
+from atm.domain.eligibility import Place, ineligibility, not_found
+from atm.domain.side_effects import WarningTally, item_warning
 from atm.domain.model import Device, License
 from atm.storage.assets import asset_row
 from atm.storage.database import Database

@@ -1,6 +1,7 @@
 """R5 refusals and R13 warnings as pure functions."""
 
-from atm.domain.eligibility import Place, Reason, ineligibility, item_warning, warnings_for
+from atm.domain.eligibility import Place, Reason, ineligibility
+from atm.domain.side_effects import item_warning, warnings_for
 from atm.domain.model import Device, License
 
 SRC = Place("north.example")
