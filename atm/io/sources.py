@@ -1,8 +1,10 @@
 """Read import files record by record, in constant memory: JSON (SPEC section 5), CSV and XLSX.
 
-A source yields `(section, where, record)`: the section (`users`,
-`accounts`, `licenses`, `devices`), a short place in the file for error
-messages (`licenses[12]`, `row 7`) and the raw record, still untrusted.
+A source yields `(section, position, record)`: the section (`users`,
+`accounts`, `licenses`, `devices`), the record's position (its index in the
+section's list, or its row number) and the raw record, still untrusted.
+`source.where(section, position)` names the place for an error message
+(`licenses[12]`, `row 7`) only when one is needed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ SECTIONS = ("users", "accounts", "licenses", "devices")
 TABULAR_COLUMNS = frozenset(LICENSE_KEYS | DEVICE_KEYS | {"kind"})
 KIND_SECTION = {"license": "licenses", "device": "devices"}
 
-Record = tuple[str, str, object]
+Record = tuple[str, int, object]
 
 
 class _CountingReader(io.RawIOBase):
@@ -55,6 +57,10 @@ class Source:
     def done(self) -> int:
         raise NotImplementedError
 
+    def where(self, section: str, position: int) -> str:
+        """The record's place in the file, for a message: `row 7` (a table)."""
+        return f"row {position}"
+
     def __iter__(self) -> Iterator[Record]:
         raise NotImplementedError
 
@@ -70,6 +76,9 @@ class JsonSource(Source):
     def done(self) -> int:
         return self._stream.bytes_read
 
+    def where(self, section: str, position: int) -> str:
+        return f"{section}[{position}]"
+
     def __iter__(self) -> Iterator[Record]:
         from atm.io.jsonstream import JsonStreamError
 
@@ -80,7 +89,7 @@ class JsonSource(Source):
                     if value is None:
                         continue
                     raise InvalidInput(f"{self.path.name}: {key} must be a list, got {type(value).__name__}")
-                yield key, f"{key}[{index}]", value
+                yield key, index, value
             self._check_keys()
         except JsonStreamError as exc:
             raise InvalidInput(f"{self.path.name}: {exc}") from None
@@ -201,7 +210,7 @@ def _table_records(name: str, header: list, rows, *, first_row: int) -> Iterator
             if column not in allowed:
                 raise InvalidInput(f"{name}: row {number}: {column}: not a field of a {kind}")
             record[column] = cell
-        yield section, f"row {number}", record
+        yield section, number, record
 
 
 def open_source(path: Path, fh: BinaryIO, fmt: str | None = None) -> Source:

@@ -30,7 +30,7 @@ APPLICATION_ID = 0x41544D31  # "ATM1" in the SQLite header marks a file as ours
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_LOCK_TIMEOUT = 15.0
 MAX_LOCK_TIMEOUT = 3600.0
-BULK_CACHE_KIB = 512 * 1024
+BULK_CACHE_KIB = 128 * 1024  # a first load keeps only primary keys up to date; memory stays under 500 MB at 1M
 
 
 def lock_timeout() -> float:
@@ -115,9 +115,6 @@ class Database:
             if not self.read_only and self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
-            # Statement journals (every upsert under foreign keys opens one) in memory, not temp files:
-            # measured 2x faster bulk import.
-            self.conn.execute("PRAGMA temp_store = MEMORY")
             self.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             self.discard()
@@ -216,8 +213,11 @@ class Database:
                             "AND sql IS NOT NULL ORDER BY name", (table,)).fetchall()
 
     def tune_for_bulk_load(self) -> None:
-        """A large page cache for one big transaction: the indexes stay in memory instead of spilling."""
+        """For one big import transaction: a larger page cache, and statement journals and sorts in memory rather
+        than temporary files (measured 2x faster bulk import). Other commands keep them in files, so a statement
+        over a million rows (releasing a transaction's items) never holds its journal in the process's memory."""
         self.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        self.execute("PRAGMA temp_store = MEMORY")
 
     # --- statements ----------------------------------------------------------
 
