@@ -27,5 +27,5 @@ def test_every_command_has_help_with_an_example(name, command, cli):
 def test_every_reading_command_has_json():
     for name, command in all_commands():
         if name in ("init", "import") or name.startswith(("accounts", "assets", "status", "notifications", "submit",
-                                                            "consent", "screen", "cancel", "request")):
+                                                            "consent", "screen", "cancel", "request", "export")):
             assert any("--json" in p.opts for p in command.params), name
