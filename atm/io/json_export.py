@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any, Iterable, TextIO
 
-_MARK = "\x00streamed\x00"
+
+def _split_around(value: dict, key: str, indent: int | None) -> tuple[str, str]:
+    """The text before and after `value[key]`: a random placeholder marks the spot, and is checked to be
+    the only one of its kind, so no text in the data can be taken for it."""
+    while True:
+        mark = json.dumps(f"\x00{secrets.token_hex(16)}\x00")
+        text = json.dumps({**value, key: json.loads(mark)}, ensure_ascii=False, indent=indent)
+        if text.count(mark) == 1:
+            head, tail = text.split(mark)
+            return head, tail
 
 
 def write_streamed(out: TextIO, value: dict, key: str, items: Iterable[Any], *, indent: int | None) -> None:
     """`value` with `value[key]` replaced by `items`, which are encoded one at a time and never held."""
-    head, tail = json.dumps({**value, key: _MARK}, ensure_ascii=False, indent=indent).split(
-        json.dumps(_MARK), 1)
+    head, tail = _split_around(value, key, indent)
     out.write(head)
     first = True
     if indent is None:
