@@ -28,7 +28,7 @@ MAX_CELL_TEXT = 32767  # Excel's limit per cell
 
 
 def visible(text: str) -> str:
-    """Characters a workbook cannot hold, shown as \\xNN (\\uNNNN); the rest unchanged."""
+    """Characters a workbook cannot hold, shown as \\xNN (\\uNNNN); text past a cell's limit cut, marked with …."""
     def show(m: re.Match) -> str:
         code = ord(m.group())
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -56,7 +56,7 @@ class _Cells:
 
     def text(self, value: str, *, wrap: bool = False):
         """A cell that holds `value` as text, whatever it starts with."""
-        cell = self._make(self.ws, value=visible(value) if _UNSTORABLE.search(value) else value[:MAX_CELL_TEXT])
+        cell = self._make(self.ws, value=visible(value))
         cell.data_type = "s"
         if wrap:
             cell.alignment = self._wrap
@@ -78,8 +78,7 @@ class _Cells:
         if value is None:
             cell.value = None
             return cell
-        text = str(value)
-        cell.value = visible(text) if _UNSTORABLE.search(text) else text[:MAX_CELL_TEXT]
+        cell.value = visible(str(value))
         cell.data_type = "s"
         return cell
 
@@ -97,47 +96,74 @@ def _prepare(ws, sheet: Sheet) -> None:
         ws.sheet_format.outlineLevelRow = 1
 
 
+def _detail_dimension(ws):
+    from openpyxl.worksheet.dimensions import RowDimension
+
+    return RowDimension(ws, outlineLevel=1)
+
+
 def _write_sheet(ws, sheet: Sheet) -> int:
     """Append the header and every row; returns the number of rows written."""
     cells = _Cells(ws)
     ws.append([cells.header(c.header) for c in sheet.columns])
-    columns = range(len(sheet.columns))
-    wraps = set(sheet.wrap)
-    widths = [c.width for c in sheet.columns]
     indent = sheet.indent
     dims = ws.row_dimensions
-    risky = _RISKY.search
+    detail = _detail_dimension(ws) if sheet.outline else None
+    fits = _plain_row if not sheet.wrap else None
     number = 1
     for row in sheet.rows:
         number += 1
-        values = list(row)
-        # Every value is looked at by its type, whatever its column: a database may hold text where a number
-        # belongs, and only a str can become a formula.
-        for i in columns:
-            v = values[i]
-            if v is None:
-                continue
-            kind = v.__class__
-            if kind is str:
-                if risky(v) or len(v) > MAX_CELL_TEXT or i in wraps and len(v) > widths[i]:
-                    values[i] = cells.text(v, wrap=i in wraps)
-            elif kind is int:
-                continue
-            elif kind is datetime:
-                values[i] = cells.datetime(v)
-            elif kind is bool:
-                values[i] = "yes" if v else "no"
-            elif kind is not float or not math.isfinite(v):
-                values[i] = cells.text(str(v))  # anything else, NaN included, is shown as text
+        values = row if fits is not None and fits(row) else _safe_values(row, sheet, cells)
         if row.__class__ is Detail:
-            dims[number].outlineLevel = 1
+            # One shared dimension says "one level down"; it holds no row number, and is dropped once the row
+            # is written, so no per-row state piles up.
+            dims[number] = detail
             if indent is not None:
+                values = list(values)
                 values[indent] = cells.indented(row[indent])
             ws.append(values)
-            del dims[number]  # written: keep no per-row state
+            del dims[number]
         else:
             ws.append(values)
     return number
+
+
+_PLAIN_TYPES = frozenset({str, int, type(None)})
+# Over a row's text joined by newlines: a value that starts with = or #, or a character XML cannot hold.
+_RISKY_IN_ROW = re.compile(r"(?m)^[=#]|[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _plain_row(row: tuple) -> bool:
+    """The common case, checked in one pass: only text, whole numbers and blanks, none of it risky.
+
+    A false alarm (a value with "\\n=" inside) only sends the row to the careful path."""
+    if not _PLAIN_TYPES.issuperset(map(type, row)):
+        return False
+    text = "\n".join([v for v in row if v.__class__ is str])
+    return len(text) <= MAX_CELL_TEXT and _RISKY_IN_ROW.search(text) is None
+
+
+def _safe_values(row: tuple, sheet: Sheet, cells: _Cells) -> list:
+    """Each value looked at by its type, whatever its column: a database may hold text where a number
+    belongs, and only a str can become a formula."""
+    values = list(row)
+    wraps = sheet.wrap
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        kind = v.__class__
+        if kind is str:
+            if _RISKY.search(v) or len(v) > MAX_CELL_TEXT or i in wraps and len(v) > sheet.columns[i].width:
+                values[i] = cells.text(v, wrap=i in wraps)
+        elif kind is int:
+            continue
+        elif kind is datetime:
+            values[i] = cells.datetime(v)
+        elif kind is bool:
+            values[i] = "yes" if v else "no"
+        elif kind is not float or not math.isfinite(v):
+            values[i] = cells.text(str(v))  # anything else, NaN included, is shown as text
+    return values
 
 
 def write_workbook(sheets: Iterable[Sheet], out: BinaryIO | str) -> None:
