@@ -16,7 +16,7 @@ HISTORY_NAME = "atm-transfers"
 
 def export(
     ctx: typer.Context,
-    txn: Annotated[Optional[str], typer.Argument(metavar="[TXN]", help="The transaction to export.",
+    txn: Annotated[Optional[str], typer.Argument(metavar="TXN", help="The transaction to export (or --all).",
                                                  show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Export the history of transfers you can see instead.")] = False,
     xlsx: Annotated[bool, typer.Option("--xlsx", help="An Excel workbook (the default; written to a file).")] = False,
