@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from atm import __version__
-from atm.commands import accounts, assets, importing, init, notifications, request, status, workflow
+from atm.commands import accounts, assets, export, importing, init, notifications, request, status, workflow
 from atm.commands._context import AppContext
 from atm.commands._errors import AtmTyper
 
@@ -65,6 +65,7 @@ app.command("consent")(workflow.consent)
 app.command("screen")(workflow.screen)
 app.command("cancel")(workflow.cancel)
 app.command("status")(status.status)
+app.command("export")(export.export)
 app.command("notifications")(notifications.notifications)
 
 

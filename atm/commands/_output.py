@@ -21,8 +21,6 @@ WIDE_HELP = "Show every column in full, however wide the table gets."
 _BIDI = "\u202a-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
 _UNSAFE_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
-# What json.dumps(ensure_ascii=False) leaves raw: it escapes only C0 controls itself.
-_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}\ud800-\udfff]")
 _SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 no_color = False  # set by the global --no-color option (NO_COLOR in the environment works too)
@@ -55,10 +53,6 @@ def escape(text: object) -> str:
     return rich_escape(visible(text))
 
 
-def _json_safe(text: str) -> str:
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
 # --- where output goes ----------------------------------------------------------------
 
 
@@ -67,44 +61,33 @@ def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def emit_json(value: Any) -> None:
+def emit_json(value: Any, out=None) -> None:
     """Indented for a person at a terminal; compact (and several times faster) for a pipe.
 
-    A value with `json_rows()` (a large list the database writes as JSON text, row by row) is streamed in its
-    place, so a transaction of a hundred thousand items never sits in memory as Python objects."""
-    indent = 2 if sys.stdout.isatty() else None
-    streams: list = []
+    A list with `json_rows()` (a transaction's items, as JSON text the database writes row by row) is streamed in
+    its place, so a transaction of a hundred thousand items never sits in memory as Python objects."""
+    from atm.io.json_export import dumps, write_streamed
 
-    def stream_marker(obj: Any) -> str:
-        rows = getattr(obj, "json_rows", None)
-        if rows is None:
-            raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-        streams.append(rows)
-        return f"\x00atm-stream-{len(streams) - 1}\x00"
-
-    text = _json_safe(json.dumps(value, ensure_ascii=False, indent=indent, default=stream_marker))
-    out = sys.stdout
-    for n, rows in enumerate(streams):
-        head, text = text.split(json.dumps(f"\x00atm-stream-{n}\x00"), 1)
-        out.write(head + "[")
-        batch: list[str] = []
-        written = False
-        for row in rows():
-            batch.append(row)
-            if len(batch) == 5000:
-                out.write((", " if written else "") + _json_safe(", ".join(batch)))
-                batch, written = [], True
-        out.write((", " if written and batch else "") + _json_safe(", ".join(batch)) + "]")
-    out.write(text + "\n")
+    out = out or sys.stdout
+    indent = 2 if out.isatty() else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            rows = getattr(item, "json_rows", None)
+            if rows is not None:
+                write_streamed(out, value, key, rows(), indent=indent)
+                return
+    out.write(dumps(value, indent=indent) + "\n")
 
 
 def emit_json_list(items: Iterable[Any]) -> None:
     """Stream a JSON list item by item, so a million assets never sit in memory at once."""
+    from atm.io.json_export import dumps
+
     out = sys.stdout
     first = True
     for item in items:
         out.write("[\n  " if first else ",\n  ")
-        out.write(_json_safe(json.dumps(item, ensure_ascii=False)))
+        out.write(dumps(item))
         first = False
     out.write("[]\n" if first else "\n]\n")
 

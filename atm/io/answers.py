@@ -14,13 +14,17 @@ MAX_FORM_BYTES = 1 << 20
 
 
 def read_asset_ids(path: Path) -> list[str]:
-    """One id per line (blank lines and `#` comments skipped), or a CSV/XLSX whose header has an `id` column."""
+    """One id per line (blank lines and `#` comments skipped), or a CSV/XLSX whose header has an `id` column.
+
+    A file written by `atm export` works too: its CSV, or its workbook's Licenses and Devices sheets (whose
+    minor-line rows, with no asset id, are skipped), so a past transfer can be requested again or reversed.
+    """
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
             return _ids_from_rows(path, _csv_rows(path))
         if suffix in (".xlsx", ".xlsm"):
-            return _ids_from_rows(path, _xlsx_rows(path))
+            return _xlsx_ids(path)
         lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").split("\n")]
         ids = [line for line in lines if line and line[0] != "#"]
         if has_control_characters("".join(ids)) or max(map(len, ids), default=0) > MAX_ID:
@@ -47,25 +51,35 @@ def _csv_rows(path: Path):
         yield from csv.reader(fh, strict=True)  # a quote left open at the end is an error, not data
 
 
-def _xlsx_rows(path: Path):
-    from atm.io.workbook import first_sheet
+def _xlsx_ids(path: Path) -> list[str]:
+    from atm.io.export_reading import id_sheets
 
-    with first_sheet(str(path), path.name) as sheet:
-        for row in sheet.iter_rows(values_only=True):
-            yield ["" if c is None else str(c) for c in row]
+    ids: list[str] = []
+    with id_sheets(str(path), path.name) as sheets:
+        for sheet in sheets:
+            rows = (["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True))
+            ids += _ids_from_rows(path, rows, sheet=sheet.title if len(sheets) > 1 else None)
+    return ids
 
 
-def _ids_from_rows(path: Path, rows) -> list[str]:
+def _ids_from_rows(path: Path, rows, *, sheet: str | None = None) -> list[str]:
+    from atm.io.csv_export import restored
+    from atm.io.export_reading import id_column
+
     rows = iter(rows)
-    header = [str(h).strip().lower() for h in next(rows, [])]
-    if "id" not in header:
-        raise InvalidInput(f"{path.name}: row 1: the header needs an 'id' column")
-    at = header.index("id")
+    place = f"{path.name}: sheet {sheet}" if sheet else path.name
+    header = next(rows, [])
+    at = id_column(header)
+    if at is None:
+        raise InvalidInput(f"{place}: row 1: the header needs an 'id' column")
+    # An exported CSV marks text a spreadsheet could run with a leading quote; its ids are read without it.
+    exported = str(header[at]).strip() == "asset_id"
     ids = []
     for number, row in enumerate(rows, start=2):
         text = row[at].strip() if at < len(row) and row[at] is not None else ""
         if text:
-            ids.append(_check_id(path, f"row {number}", text))
+            ids.append(_check_id(path, f"row {number}" if sheet is None else f"sheet {sheet} row {number}",
+                                 restored(text) if exported else text))
     return ids
 
 

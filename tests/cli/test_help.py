@@ -29,7 +29,7 @@ def test_every_command_has_help_with_an_example(name, command, cli):
 def test_every_reading_command_has_json():
     for name, command in all_commands():
         if name in ("init", "import") or name.startswith(("accounts", "assets", "status", "notifications", "submit",
-                                                            "consent", "screen", "cancel", "request")):
+                                                            "consent", "screen", "cancel", "request", "export")):
             assert any("--json" in p.opts for p in command.params), name
 
 
@@ -82,7 +82,7 @@ def test_the_examples_in_the_help_run_on_the_sample_data(run_atm, tmp_path):
     from tests.conftest import atm_executable
 
     order = ["init", "import", "accounts list", "accounts show", "assets list", "request", "submit", "cancel",
-             "consent", "screen", "status", "notifications"]
+             "consent", "screen", "status", "export", "notifications"]
     commands = dict(all_commands())
     assert set(order) == set(commands)
     script = ["set -euo pipefail"]
