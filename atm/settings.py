@@ -1,4 +1,4 @@
-"""The one place that decides which database atm opens and who is acting (STYLE.md rule 7)."""
+"""The one place that decides which database atm opens and who is acting."""
 
 from __future__ import annotations
 

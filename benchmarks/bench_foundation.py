@@ -6,7 +6,7 @@ Usage:
                                           [--runs R] [--warmups W] [--seed S] [--json-out FILE]
 
 Figures (README.md in this folder explains each one):
-  1. generate N assets in the SPEC section 5 JSON format (streamed, deterministic);
+  1. generate N assets in atm's JSON import format (docs/import.md) (streamed, deterministic);
   2. baseline A: the same rows inserted with raw sqlite3 executemany, one transaction;
   3. `atm import` as a whole process: wall time, rows/s, peak RSS, ratio vs baseline A;
   4. `atm --help` vs a bare two-command Typer app's `--help`;
@@ -272,7 +272,7 @@ def write_array(out, records: Iterator[dict]) -> tuple[int, int]:
 
 
 def write_import_file(path: Path, n: int, seed: int) -> GeneratedFile:
-    """Stream N assets into `path` in the SPEC section 5 format; nothing big is held in memory."""
+    """Stream N assets into `path` in atm's JSON import format (docs/import.md); nothing big is held in memory."""
     n_licenses, n_devices = split_counts(n)
     probes = Probes()
     start = time.perf_counter()

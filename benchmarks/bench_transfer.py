@@ -7,7 +7,7 @@ Usage:
 
 Figures (README.md in this folder explains each one):
   1. generate a world (two SAs of one company, an admin of both) with N assets in the source SA,
-     as a SPEC section 5 JSON file, plus ids.txt listing every asset id; `atm init` + `atm import`;
+     as an atm JSON import file, plus ids.txt listing every asset id; `atm init` + `atm import`;
   2. baseline T: on a copy of that database, raw sqlite3 inserts the N transaction item rows with
      executemany, moves the assets with one set-based UPDATE ... WHERE id IN (SELECT asset_id ...),
      and commits;

@@ -2,7 +2,7 @@
 """Generate data/sample.json, the demo world loaded by `atm init --sample`.
 
 Deterministic (stdlib only, fixed seed): running it twice writes the same
-bytes. The output follows the import format of SPEC section 5 and uses only
+bytes. The output follows the import format of docs/import.md and uses only
 its keys. Run from anywhere:
 
     python3 tools/make_sample.py            # writes data/sample.json
@@ -217,7 +217,7 @@ def fixed_devices(rng: Random) -> list[dict]:
     ]
 
 
-# --- record builders (keys in the order of SPEC section 5) -------------------
+# --- record builders (keys in the order of docs/import.md) -------------------
 
 
 def license_record(sales_order, line, account, va, pid, quantity, *,

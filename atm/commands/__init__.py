@@ -1,1 +1,1 @@
-"""Thin Typer commands: parse arguments, call one service, render the result (STYLE.md rule 2)."""
+"""Thin Typer commands: parse arguments, call one service, render the result."""

@@ -1,4 +1,4 @@
-"""Rendering: JSON to stdout for scripts, tables for people, TSV for pipes, messages to stderr (STYLE.md rule 8).
+"""Rendering: JSON to stdout for scripts, tables for people, TSV for pipes, messages to stderr.
 
 Every piece of stored or typed text goes through `visible` before it reaches a terminal: a name, a PID or a
 file name may hold an escape sequence (`\\x1b]52;...`) or a bidi override that would act on the reader's

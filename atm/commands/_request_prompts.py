@@ -24,8 +24,9 @@ def complete_interactively(app, spec, *, confirm: bool):
     admin_of = [v for v in list_accounts(uow, app.user_id) if v.role is not None and v.role.value == "admin"]
     choices = [(f"{v.account.name} ({v.account.domain})", v.account.domain) for v in admin_of]
     if not choices:
-        message("You are admin of no Smart Account; a transfer needs admin of both sides (R1).")
-        raise PromptCancelled("nothing to request")
+        from atm.domain.transfer import NotAdminOfBothAccounts
+
+        raise NotAdminOfBothAccounts("you are admin of no Smart Account; a transfer needs admin of both sides (R1)")
     source, source_va = spec.source, spec.source_va
     if not source:
         source = ask.select("Step 1: source Smart Account (type to search)", choices)
@@ -67,7 +68,7 @@ def complete_interactively(app, spec, *, confirm: bool):
                    same_company=same, asset_ids=tuple(ids), form=form)
     if confirm and not ask.confirm(f"Submit for Review: {len(ids)} asset(s) from {source} to {target} / "
                                    f"{target_va}?"):
-        raise PromptCancelled("cancelled; nothing was created")
+        return None  # "no": nothing is created, as with every other confirmation
     return spec
 
 

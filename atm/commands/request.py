@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from atm.commands._context import app_context
-from atm.commands._output import JSON_HELP, emit_json
+from atm.commands._output import JSON_HELP, emit_json, message
 
 YES_NO = {"yes": True, "y": True, "no": False, "n": False}
 
@@ -72,6 +72,9 @@ def request(
         from atm.commands._request_prompts import complete_interactively
 
         spec = complete_interactively(app, spec, confirm=not yes and not dry_run)
+        if spec is None:
+            message("Nothing was created.")
+            return
     for option, value in (("--from", spec.source), ("--to", spec.target), ("--to-va", spec.target_va)):
         if not value:
             raise MissingAnswer(f"{option} is required (no terminal to ask on)")

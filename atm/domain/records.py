@@ -1,4 +1,4 @@
-"""Turn untrusted import records (SPEC section 5) into domain values, or say exactly what is wrong.
+"""Turn untrusted import records (docs/import.md) into domain values, or say exactly what is wrong.
 
 Every record is hostile until proven otherwise: unknown keys are refused by
 name, text is bounded and free of control characters, numbers are whole and

@@ -70,8 +70,7 @@ def _plural(n: int, one: str, many: str) -> str:
 
 def r13_message(code: str, n: int, target_account: str) -> str:
     if code == "in_use":
-        return (f"{_plural(n, 'license is', 'licenses are')} in use and will be out of compliance at the source: "
-                "the devices using them lose them (R13)")
+        return f"{_plural(n, 'license is', 'licenses are')} in use and will be out of compliance at the source (R13)"
     if code == "reserved":
         return f"{_plural(n, 'asset is', 'assets are')} reserved (SLR/PLR); the reservation stays in {target_account} (R13)"
     if code == "cslu":

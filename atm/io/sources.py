@@ -1,4 +1,4 @@
-"""Read import files record by record, in constant memory: JSON (SPEC section 5), CSV and XLSX.
+"""Read import files record by record, in constant memory: JSON (docs/import.md), CSV and XLSX.
 
 A source yields `(section, position, record)`: the section (`users`,
 `accounts`, `licenses`, `devices`), the record's position (its index in the
@@ -88,7 +88,8 @@ class JsonSource(Source):
                 if index is None:
                     if value is None:
                         continue
-                    raise InvalidInput(f"{self.path.name}: {key} must be a list, got {type(value).__name__}")
+                    raise InvalidInput(f"{self.path.name}: {key} must be a list, got {type(value).__name__}; "
+                                       "nothing was imported")
                 yield key, index, value
             self._check_keys()
         except JsonStreamError as exc:

@@ -35,7 +35,7 @@ class AccountView:
 def acting_user(uow: UnitOfWork, user_id: str | None) -> User:
     """The user named by `--as`/`ATM_USER`; refused when unknown."""
     if not user_id:
-        raise MissingAnswer("no acting user: pass --as USER (before the command) or set ATM_USER")
+        raise MissingAnswer("no acting user: pass --as USER or set ATM_USER")
     user = uow.accounts.user(normalize_user_id(user_id))
     if user is None:
         raise UnknownUser(f"unknown user {user_id!r}: no such user in this database; check --as / ATM_USER")

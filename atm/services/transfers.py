@@ -1,4 +1,4 @@
-"""The transfer workflow: request, submit, consent, screening, cancel (SPEC sections 2-4).
+"""The transfer workflow: request, submit, consent, screening, cancel (docs/rules.md, docs/statuses.md).
 
 Every write runs under the write lock taken first (BEGIN IMMEDIATE), so the
 state a rule is checked against is the state that gets written. Executing a

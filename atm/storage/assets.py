@@ -20,7 +20,7 @@ SEARCHABLE = (
     "id", "pid", "license_type", "sales_order", "line", "web_order", "subscription_id", "pak",
     "serial_number", "host_id", "uuid", "pnp_status",
 )
-# Exact-match filters of `atm assets list` (SPEC section 4), each served by an index.
+# Exact-match filters of `atm assets list` (docs/json.md), each served by an index.
 FILTER_COLUMNS = {
     "sales_order": "sales_order", "web_order": "web_order", "subscription": "subscription_id",
     "pak": "pak", "serial": "serial_number", "pid": "pid", "host_id": "host_id", "uuid": "uuid",

@@ -1,4 +1,4 @@
-"""Storage problems, all exit 5 (SPEC section 4)."""
+"""Storage problems, all exit 5 (docs/exit-codes.md)."""
 
 from atm.domain.errors import StorageError
 

@@ -1,4 +1,4 @@
-"""Crashes and concurrent processes on one database (R5, R12; SPEC section 4, exit code 5).
+"""Crashes and concurrent processes on one database (R5, R12; exit code 5, docs/exit-codes.md).
 
 Every test runs the installed `atm` as real processes against the test's own
 ATM_DB, and checks the database with a separate sqlite3 connection:
@@ -353,7 +353,7 @@ def test_concurrent_requests_for_the_same_assets_create_one_transaction(run_atm,
         assert places(conn) == {(ONE_SA, "DEFAULT"): 200 + BYSTANDERS}
 
 
-# --- c. concurrent submits of one transaction (R12, SPEC section 4) -----------------------------
+# --- c. concurrent submits of one transaction (R12) -----------------------------
 
 
 @pytest.mark.slow
@@ -367,7 +367,7 @@ def test_concurrent_submits_move_the_transaction_once(run_atm, tmp_path):
     for code, stdout, stderr in results:
         assert "Traceback" not in stderr
         if code == 0:
-            # It submitted, or resumed a Transfer Initiated one (SPEC section 4); either way it saw the end.
+            # It submitted, or resumed a Transfer Initiated one (docs/rules.md); either way it saw the end.
             assert json.loads(stdout)["state"] == "transfer_completed"
         else:
             # It got the lock only after the end: a completed transfer is refused (R7, R9).

@@ -1,4 +1,4 @@
-"""Every command explains itself, with an example (STYLE.md, after sqlite-utils)."""
+"""Every command explains itself, with an example (after sqlite-utils)."""
 
 import json
 

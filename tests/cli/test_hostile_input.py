@@ -1,4 +1,4 @@
-"""Hostile input gets one line and an exit code, never a traceback (SPEC section 4)."""
+"""Hostile input gets one line and an exit code, never a traceback (docs/rules.md)."""
 
 import pytest
 

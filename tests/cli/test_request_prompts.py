@@ -1,4 +1,4 @@
-"""`atm request` asks for missing answers on a terminal, and never without one (SPEC section 4)."""
+"""`atm request` asks for missing answers on a terminal, and never without one (docs/rules.md)."""
 
 import json
 

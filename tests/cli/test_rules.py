@@ -1,4 +1,4 @@
-"""Rules R1-R15 and the status machine (SPEC sections 2-4), through the CLI.
+"""Rules R1-R15 and the status machine (docs/rules.md), through the CLI.
 
 Each refusal asserts the exit code first (1 rule, 2 bad usage, 3 not found,
 4 permission denied), then the message on stderr, then that nothing changed.

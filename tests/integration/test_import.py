@@ -1,4 +1,4 @@
-"""`atm import`: one transaction, named errors, upserts (SPEC section 5)."""
+"""`atm import`: one transaction, named errors, upserts (docs/import.md)."""
 
 import copy
 import csv

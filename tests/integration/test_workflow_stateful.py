@@ -10,7 +10,7 @@ The machine keeps its own model of where every asset is and, for each action,
 predicts whether atm must accept or refuse it (R1, R2, R3, R4, R5, R7, R8, R10,
 R11). After every step it checks the invariants against the database:
 
-1. statuses move only along TRANSITIONS (SPEC section 3), events chain;
+1. statuses move only along TRANSITIONS (docs/rules.md), events chain;
 2. no asset in two active transactions; an item is active iff its transaction has not ended;
 3. assets are conserved, each in exactly one existing (account, VA);
 4. assets move only through items recorded as 'transferred' (the model agrees with the DB);
@@ -21,7 +21,7 @@ R11). After every step it checks the invariants against the database:
 plus R14: the stored notifications are exactly those the audit trail calls for.
 
 Beyond the invariants, each action's outcome is predicted: success, or the kind of refusal (not found,
-permission denied, bad input, rule), with SPEC section 4's precedence. An item moved by execution
+permission denied, bad input, rule), with the precedence of docs/exit-codes.md. An item moved by execution
 must have been eligible at that moment, an item that failed must not have been.
 """
 
@@ -188,7 +188,7 @@ def crashing_progress(done: int, total: int) -> None:
 def first_refusal(*checks: tuple[bool, type]) -> type | None:
     """The error category the model expects: the first check that applies, or None for success.
 
-    SPEC section 4: where several refusals apply, not found wins over permission denied over a rule.
+    docs/exit-codes.md: where several refusals apply, not found wins over permission denied over a rule.
     """
     for applies, category in checks:
         if applies:

@@ -1,4 +1,4 @@
-"""Import records are hostile until parsed (SPEC section 5)."""
+"""Import records are hostile until parsed (docs/import.md)."""
 
 import pytest
 from hypothesis import given, strategies as st
