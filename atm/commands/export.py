@@ -1,7 +1,5 @@
 """`atm export`: the guide's "Download" of one transaction, or the history of transfers, as XLSX, CSV or JSON."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -9,9 +7,11 @@ from typing import Annotated, Optional
 import typer
 
 from atm.commands._context import app_context
+from atm.commands._filters import landing_filters
 
 SUFFIXES = {".xlsx": "xlsx", ".csv": "csv", ".json": "json"}
 HISTORY_NAME = "atm-transfers"
+LANDING = landing_filters("With --all: ")
 
 
 def export(
@@ -28,16 +28,11 @@ def export(
         help="Write here (a folder: the default name inside it). Default for --xlsx: TXN.xlsx, or "
              f"{HISTORY_NAME}.xlsx with --all, in the current folder.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
-    account: Annotated[Optional[str], typer.Option("--account", metavar="SA",
-                                                   help="With --all: only transfers from or to this SA.")] = None,
-    statuses: Annotated[Optional[list[str]], typer.Option("--status", metavar="STATUS",
-                                                          help="With --all: only this status; repeatable.")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", metavar="DATE",
-                                                 help="With --all: requested on or after (YYYY-MM-DD, UTC).")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", metavar="DATE",
-                                                 help="With --all: requested on or before (YYYY-MM-DD, UTC).")] = None,
-    initiator: Annotated[Optional[str], typer.Option("--initiator", metavar="USER",
-                                                     help="With --all: only transfers requested by this user.")] = None,
+    account: LANDING["account"] = None,
+    statuses: LANDING["statuses"] = None,
+    since: LANDING["since"] = None,
+    until: LANDING["until"] = None,
+    initiator: LANDING["initiator"] = None,
 ) -> None:
     """Download a transaction (items, consents, form, warnings, history) or the history of transfers.
 

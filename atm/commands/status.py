@@ -5,24 +5,22 @@ from typing import Annotated, Optional
 import typer
 
 from atm.commands._context import app_context
+from atm.commands._filters import landing_filters
 from atm.commands._output import ITEM_ROWS, JSON_HELP, WIDE_HELP, emit_json
+
+
+LANDING = landing_filters()
 
 
 def status(
     ctx: typer.Context,
     txn: Annotated[Optional[str], typer.Argument(metavar="TXN", help="A transaction id; without it, the list.",
                                                  show_default=False)] = None,
-    account: Annotated[Optional[str], typer.Option("--account", metavar="SA",
-                                                   help="Only transactions from or to this SA.")] = None,
-    statuses: Annotated[Optional[list[str]], typer.Option("--status", metavar="STATUS",
-                                                          help="Only this status (label or state code); "
-                                                               "repeatable.")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", metavar="DATE",
-                                                 help="Requested on or after (YYYY-MM-DD, UTC).")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", metavar="DATE",
-                                                 help="Requested on or before (YYYY-MM-DD, UTC).")] = None,
-    initiator: Annotated[Optional[str], typer.Option("--initiator", metavar="USER",
-                                                     help="Only transactions requested by this user.")] = None,
+    account: LANDING["account"] = None,
+    statuses: LANDING["statuses"] = None,
+    since: LANDING["since"] = None,
+    until: LANDING["until"] = None,
+    initiator: LANDING["initiator"] = None,
     expect: Annotated[Optional[str], typer.Option("--expect", metavar="STATUS",
                                                   help="Exit 1 unless the transaction has this status (CI).")] = None,
     items: Annotated[Optional[str], typer.Option("--items", metavar="N|all",
