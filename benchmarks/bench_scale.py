@@ -22,11 +22,13 @@ placed as bench_transfer does), the process runner and the summary table are sha
 from __future__ import annotations
 
 import argparse
-import json
+import gc
 import os
+import re
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,8 +38,8 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (the sibling scripts, importable once their folder is on sys.path)
-    BARE_APP, INSERT_ASSET, INSERT_MINOR, PLAIN_SCHEMA, Figure, Report, atm_schema, device_row, find_atm, finish,
-    iter_devices, iter_licenses, license_row, listed, python_of, remove_db, run, run_measured, split_counts,
+    BARE_APP, INSERT_ASSET, INSERT_MINOR, PLAIN_SCHEMA, Figure, Report, atm_schema, device_row, fail, find_atm,
+    finish, iter_devices, iter_licenses, license_row, listed, maxrss_mb, python_of, remove_db, run, split_counts,
     time_round_robin,
 )
 from bench_transfer import (  # noqa: E402
@@ -52,6 +54,34 @@ IMPORT_MAX_RSS_MB = 500.0
 HELP_MAX_RATIO = 1.1  # atm --help within 1.1x a bare Typer app
 QUERY_MAX_RATIO = 1.2  # an indexed assets list within 1.2x atm --help
 CHUNK = 50_000
+
+
+# --- running atm ---------------------------------------------------------------------------------
+
+
+def run_lean(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run a whole process: (seconds, its own peak RSS in MiB, the first 4 KiB of its stdout).
+
+    The peak comes from os.wait4. On Linux a child's peak also counts what this script had resident when it
+    forked, so the script keeps little in memory (it never holds a 1M-item JSON output or the id list) and
+    keeps only the head of what atm prints.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        head = out.read(4096).decode("utf-8", "replace")
+        if code != 0:
+            err.seek(0)
+            fail(cmd, code, head, err.read().decode("utf-8", "replace"))
+    return seconds, maxrss_mb(usage.ru_maxrss), head
+
+
+def read_ids(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").split()
 
 
 # --- the floor: the same row work in raw sqlite3, primary keys only ------------------------------
@@ -88,7 +118,7 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def run_floor(path: Path, n: int, seed: int, ids: list[str]) -> float:
+def run_floor(path: Path, n: int, seed: int, ids_file: Path) -> float:
     """Insert N item rows, move N assets (update their account and VA by id), mark N items transferred: one
     process, one transaction. Loading the assets and building the rows is not timed."""
     conn = connect(path)
@@ -100,6 +130,7 @@ def run_floor(path: Path, n: int, seed: int, ids: list[str]) -> float:
         conn.executemany(INSERT_ASSET, rows)
         kinds.update((r[0], r[1]) for r in rows)
     conn.execute("COMMIT")
+    ids = read_ids(ids_file)
     items = [("T1", seq, aid, kinds[aid], "DEFAULT", "pending") for seq, aid in enumerate(ids, start=1)]
     moves = [(TARGET, TARGET_VA, aid) for aid in ids]
     start = time.perf_counter()
@@ -146,7 +177,7 @@ class Size:
         self.db = self.dir / "atm.db"
         self.env = {**os.environ, "ATM_DB": str(self.db), "ATM_USER": ADMIN, "COLUMNS": "100"}
         self.env.pop("ATM_LOCK_TIMEOUT", None)
-        self.ids: list[str] = []
+        self.ids_file = self.dir / "ids.txt"
         self.import_seconds = self.import_rss = 0.0
         self.bulk_seconds = self.request_rss = self.submit_rss = self.floor = 0.0
 
@@ -154,38 +185,37 @@ class Size:
 def step_world(atm: Path, size: Size, seed: int) -> None:
     print(f"[{size.n:,}] world: generating, then atm init + atm import (timed) ...", flush=True)
     world = write_world(size.dir, size.n, seed)
-    size.ids = world.ids
+    path = world.path
+    del world  # its id list: the ids are in ids.txt
+    gc.collect()
     remove_db(size.db)
     run([str(atm), "init"], size.env)
-    proc = run_measured([str(atm), "import", str(world.path)], size.env)
-    size.import_seconds, size.import_rss = proc.seconds, proc.peak_rss_mb
-    print(f"    {world.path.stat().st_size / 2**20:,.0f} MiB file; import {proc.seconds:.1f} s, "
-          f"peak RSS {proc.peak_rss_mb:,.0f} MiB")
+    size.import_seconds, size.import_rss, _ = run_lean([str(atm), "import", str(path)], size.env)
+    print(f"    {path.stat().st_size / 2**20:,.0f} MiB file; import {size.import_seconds:.1f} s, "
+          f"peak RSS {size.import_rss:,.0f} MiB")
 
 
 def step_bulk(atm: Path, size: Size, seed: int) -> None:
-    ids_file = size.dir / "ids.txt"
     request = [str(atm), "request", "--from", SOURCE, "--to", TARGET, "--to-va", TARGET_VA, "--same-company",
-               "yes", "--assets-file", str(ids_file), "--json"]
-    req = run_measured(request, size.env)
-    txn = json.loads(req.stdout)["transaction_id"]
-    sub = run_measured([str(atm), "submit", txn, "--yes"], size.env)
-    size.bulk_seconds = req.seconds + sub.seconds
-    size.request_rss, size.submit_rss = req.peak_rss_mb, sub.peak_rss_mb
+               "yes", "--assets-file", str(size.ids_file), "--json"]
+    req_seconds, size.request_rss, head = run_lean(request, size.env)
+    txn = re.search(r'"transaction_id": ?"([^"]+)"', head).group(1)
+    sub_seconds, size.submit_rss, _ = run_lean([str(atm), "submit", txn, "--yes"], size.env)
+    size.bulk_seconds = req_seconds + sub_seconds
     state, counts = transaction_state(size.db, txn)
     where = placed(size.db)
     if state != "transfer_completed" or counts != {"transferred": size.n} or where != {(TARGET, TARGET_VA): size.n}:
         raise SystemExit(f"the transfer did not complete: {state}, items {counts}, assets {where}")
-    size.floor = run_floor(size.dir / "floor.db", size.n, seed, size.ids)
-    print(f"    request {req.seconds:.2f} s ({req.peak_rss_mb:,.0f} MiB) + submit {sub.seconds:.2f} s "
-          f"({sub.peak_rss_mb:,.0f} MiB) = {size.bulk_seconds:.2f} s; floor {size.floor:.3f} s "
+    size.floor = run_floor(size.dir / "floor.db", size.n, seed, size.ids_file)
+    print(f"    request {req_seconds:.2f} s ({size.request_rss:,.0f} MiB) + submit {sub_seconds:.2f} s "
+          f"({size.submit_rss:,.0f} MiB) = {size.bulk_seconds:.2f} s; floor {size.floor:.3f} s "
           f"= {size.bulk_seconds / size.floor:.2f}x", flush=True)
 
 
 def step_startup(atm: Path, size: Size, runs: int, report: Report) -> None:
     bare = size.dir / "bare_typer.py"
     bare.write_text(BARE_APP, encoding="utf-8")
-    serial = next(i for i in reversed(size.ids) if not i.startswith("SO"))  # a device, late in the file
+    serial = next(i for i in reversed(read_ids(size.ids_file)) if not i.startswith("SO"))  # a device, late
     commands = {"bare": [python_of(atm), str(bare), "--help"], "help": [str(atm), "--help"],
                 "query": [str(atm), "assets", "list", "--account", SOURCE, "--serial", serial, "--json"]}
     found = listed(run(commands["query"], size.env).stdout)

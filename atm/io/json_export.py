@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from typing import Any, Iterable, TextIO
 
 _BIDI = "\u202a-\u202e\u2066-\u2069"
@@ -29,6 +28,8 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
 def _split_around(value: dict, key: str, indent: int | None) -> tuple[str, str]:
     """The text before and after `value[key]`: a random placeholder marks the spot, and is checked to be the
     only one of its kind, so no text in the data can be taken for it."""
+    import secrets  # only here: it costs a listing of assets 7 ms to load
+
     while True:
         mark = json.dumps(f"\x00{secrets.token_hex(16)}\x00")
         text = dumps({**value, key: json.loads(mark)}, indent=indent)
