@@ -35,8 +35,9 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: Annotated[Optional[str], typer.Option(
-        "--db", metavar="PATH",
-        help="Database file or sqlite:/// URL (env ATM_DB; default: atm.db in your data directory).")] = None,
+        "--db", metavar="PATH_OR_URL",
+        help="Database file, or a postgresql:// URL for a team server (env ATM_DB; default: atm.db in your "
+             "data directory).")] = None,
     as_user: Annotated[Optional[str], typer.Option(
         "--as", metavar="USER", help="Act as this user, an e-mail id (env ATM_USER).")] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (env NO_COLOR).")] = False,

@@ -41,8 +41,8 @@ def test_the_environment_names_the_database_and_the_user(run_atm, tmp_path):
 
 
 def test_an_unknown_database_url_is_refused(run_atm):
-    result = run_atm("--db", "postgresql://localhost/test", "--as", TARO, "accounts", "list")
-    assert result.returncode == 5 and "not supported" in result.stderr
+    result = run_atm("--db", "mysql://localhost/test", "--as", TARO, "accounts", "list")
+    assert result.returncode == 5 and "not supported" in result.stderr and "postgresql://" in result.stderr
 
 
 def test_a_missing_database_says_to_run_init(run_atm, tmp_path):
