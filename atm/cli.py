@@ -68,7 +68,7 @@ app.command("consent")(workflow.consent)
 app.command("screen")(workflow.screen)
 app.command("cancel")(workflow.cancel)
 app.command("status")(status.status)
-app.command("notifications")(notifications.notifications)
+app.add_typer(notifications.app, name="notifications")
 
 
 def _usage_error_class() -> type[Exception]:

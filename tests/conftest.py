@@ -57,6 +57,7 @@ def isolated_env(tmp_path, monkeypatch):
     target = backends.fresh_target(tmp_path)
     monkeypatch.setenv("ATM_DB", target)
     monkeypatch.delenv("ATM_USER", raising=False)
+    monkeypatch.delenv("ATM_SMTP_URL", raising=False)
     monkeypatch.setenv("ATM_LOCK_TIMEOUT", "5")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
@@ -112,6 +113,16 @@ class Cli:
 @pytest.fixture
 def cli() -> Cli:
     return Cli()
+
+
+@pytest.fixture
+def mail_server():
+    """A real SMTP server on loopback; `.inbox.messages` is what arrived, `.inbox.refuse` the refused recipients."""
+    from tests.mailserver import MailServer
+
+    server = MailServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

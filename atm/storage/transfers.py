@@ -77,6 +77,7 @@ MOVE_CHUNK = (
 class TransferRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.notified: set[str] = set()  # transactions given new notifications in the open database transaction
 
     # --- the aggregate -------------------------------------------------------------
 
@@ -300,10 +301,13 @@ class TransferRepository:
     # --- notifications (R14) ----------------------------------------------------------
 
     def notify(self, txn_id: str, recipients: Iterable[str], kind: str, message: str, at: datetime) -> None:
+        rows = [(user, txn_id, kind, message, iso(at)) for user in dict.fromkeys(recipients)]
         self.db.executemany(
             "INSERT INTO notifications (user_id, transaction_id, kind, message, created_at) VALUES (?, ?, ?, ?, ?)",
-            [(user, txn_id, kind, message, iso(at)) for user in dict.fromkeys(recipients)],
+            rows,
         )
+        if rows:
+            self.notified.add(txn_id)
 
     def notifications(self, user_id: str, *, unread_only: bool = False) -> list[Notification]:
         sql = ("SELECT id, transaction_id, kind, message, created_at, read FROM notifications WHERE user_id = ?"
