@@ -33,8 +33,9 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: Annotated[Optional[str], typer.Option(
-        "--db", metavar="PATH",
-        help="Database file or sqlite:/// URL (env ATM_DB; default: atm.db in your data directory).")] = None,
+        "--db", metavar="PATH_OR_URL",
+        help="Database file, or a postgresql:// URL for a team server (env ATM_DB; default: atm.db in your "
+             "data directory).")] = None,
     as_user: Annotated[Optional[str], typer.Option(
         "--as", metavar="USER", help="Act as this user, an e-mail id (env ATM_USER).")] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (env NO_COLOR).")] = False,
@@ -66,7 +67,7 @@ app.command("screen")(workflow.screen)
 app.command("cancel")(workflow.cancel)
 app.command("status")(status.status)
 app.command("export")(export.export)
-app.command("notifications")(notifications.notifications)
+app.add_typer(notifications.app, name="notifications")
 
 
 def _usage_error_class() -> type[Exception]:

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from atm.cli import app
 from atm.services.unit_of_work import UnitOfWork
-from atm.storage.database import Database
+from atm.storage.database import open_database
 from atm.storage.migrations import ensure_schema
+from tests import backends
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample.json"
 TARO = "taro.yamada@acme.co.jp"  # admin of both acme SAs (same company)
@@ -25,36 +26,72 @@ LEGAL = "legal@atm-vendor.example"  # compliance
 PETER = "peter.gibbons@initech.example"  # admin of initech only
 
 
+def pytest_report_header(config):
+    return f"atm database leg: {backends.LEG}" + (" (ATM_TEST_DB)" if backends.ON_POSTGRES else "")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The SQLite leg skips the server's own tests; the PostgreSQL leg skips those that inspect SQLite files."""
+    skip = ("sqlite_only", "this test inspects an SQLite file itself") if backends.ON_POSTGRES else \
+        ("postgres_only", "needs the PostgreSQL leg (ATM_TEST_DB=postgresql://...)")
+    for item in items:
+        if item.get_closest_marker(skip[0]):
+            item.add_marker(pytest.mark.skip(reason=skip[1]))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def server_database():
+    """On the PostgreSQL leg, a database of this session's own on the server, dropped at the end."""
+    if not backends.ON_POSTGRES:
+        yield None
+        return
+    backends.start_session()
+    try:
+        yield
+    finally:
+        backends.end_session()
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATM_DB", str(tmp_path / "atm.db"))
+    target = backends.fresh_target(tmp_path)
+    monkeypatch.setenv("ATM_DB", target)
     monkeypatch.delenv("ATM_USER", raising=False)
+    monkeypatch.delenv("ATM_SMTP_URL", raising=False)
     monkeypatch.setenv("ATM_LOCK_TIMEOUT", "5")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    return tmp_path
+    yield tmp_path
+    backends.drop_target(target)
 
 
 @pytest.fixture
 def db_path(tmp_path) -> Path:
+    """The SQLite file of the SQLite leg (tests that use it as a file are `sqlite_only`)."""
     return tmp_path / "atm.db"
 
 
 @pytest.fixture
-def uow(db_path) -> UnitOfWork:
-    db = Database(str(db_path), create=True)
+def db_target() -> str:
+    """What ATM_DB names for this test: the SQLite file, or the server schema."""
+    return os.environ["ATM_DB"]
+
+
+@pytest.fixture
+def uow(db_target) -> UnitOfWork:
+    db = open_database(db_target, create=True)
     ensure_schema(db)
     yield UnitOfWork(db)
     db.close()
 
 
 @pytest.fixture
-def sample_db(db_path) -> Path:
-    """A database loaded with the bundled sample, made once per test through the real CLI."""
+def sample_db(db_target) -> str:
+    """A database loaded with the bundled sample, made once per test through the real CLI (its ATM_DB)."""
     result = CliRunner().invoke(app, ["init", "--sample"])
     assert result.exit_code == 0, result.output
-    return db_path
+    return db_target
 
 
 class Cli:
@@ -76,6 +113,16 @@ class Cli:
 @pytest.fixture
 def cli() -> Cli:
     return Cli()
+
+
+@pytest.fixture
+def mail_server():
+    """A real SMTP server on loopback; `.inbox.messages` is what arrived, `.inbox.refuse` the refused recipients."""
+    from tests.mailserver import MailServer
+
+    server = MailServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

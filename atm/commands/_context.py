@@ -31,14 +31,15 @@ class AppContext:
 
     def unit_of_work(self, *, create: bool = False) -> "UnitOfWork":
         """Open the database (applying pending migrations) and wrap it in a unit of work."""
+        from atm.commands._mail import after_commit
         from atm.services.unit_of_work import UnitOfWork
-        from atm.storage.database import Database, sqlite_path
+        from atm.storage.database import open_database
         from atm.storage.migrations import ensure_schema
 
-        db = Database(sqlite_path(self.db_target), create=create)
+        db = open_database(self.db_target, create=create)
         self.opened.append(db)
         ensure_schema(db)
-        return UnitOfWork(db)
+        return UnitOfWork(db, after_commit=after_commit())
 
     def discard_new_databases(self) -> None:
         """A refused command leaves no new database file or folder behind."""

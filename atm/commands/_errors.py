@@ -120,8 +120,8 @@ def _set_no_color(value: bool) -> None:
 
 SHARED_OPTIONS = {
     "_global_db": (Annotated[Optional[str], typer.Option(
-        "--db", metavar="PATH", callback=_set_db, expose_value=False, rich_help_panel=GLOBAL_PANEL,
-        help="Database file (env ATM_DB).", show_default=False)], None),
+        "--db", metavar="PATH_OR_URL", callback=_set_db, expose_value=False, rich_help_panel=GLOBAL_PANEL,
+        help="Database file or postgresql:// URL (env ATM_DB).", show_default=False)], None),
     "_global_as": (Annotated[Optional[str], typer.Option(
         "--as", metavar="USER", callback=_set_user, expose_value=False, rich_help_panel=GLOBAL_PANEL,
         help="Act as this user (env ATM_USER).", show_default=False)], None),

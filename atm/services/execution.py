@@ -74,6 +74,7 @@ def execute(uow: UnitOfWork, txn_id: str, *, actor: str, progress: Progress | No
                 uow.commit()
                 return tally
             chunk_end = first + CHUNK - 1
+            uow.transfers.lock_pending(txn, first_seq=first, last_seq=chunk_end)
             if verified_at is None or uow.db.data_version() != verified_at:
                 verified_at = None  # someone else wrote: from here on every chunk is checked
                 uow.transfers.fail_items(txn_id, _changed_items(uow, txn, first, chunk_end))

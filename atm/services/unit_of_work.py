@@ -9,25 +9,29 @@ from __future__ import annotations
 
 import functools
 from contextlib import contextmanager
-from typing import Iterator
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from atm.storage.database import Database
 
 if TYPE_CHECKING:
     from atm.storage.accounts import AccountRepository
     from atm.storage.assets import AssetRepository
+    from atm.storage.outbox import Outbox
     from atm.storage.requests import RequestStage
     from atm.storage.transfers import TransferRepository
+
+# Called with the unit of work and the ids of the transactions whose notifications a committed block created
+# (R14): mail goes out only once the change it tells of is committed, and can never undo it.
+AfterCommit = Callable[["UnitOfWork", set[str]], None]
 
 
 class UnitOfWork:
     """The repositories are made on first use, so a reading command loads only the storage code it needs (a
     listing of assets never loads the transfer code)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, after_commit: AfterCommit | None = None) -> None:
         self.db = db
+        self.after_commit = after_commit
         self._committed = False
 
     @functools.cached_property
@@ -54,6 +58,12 @@ class UnitOfWork:
 
         return RequestStage(self.db)
 
+    @functools.cached_property
+    def outbox(self) -> "Outbox":
+        from atm.storage.outbox import Outbox
+
+        return Outbox(self.db)
+
     @contextmanager
     def write(self) -> Iterator["UnitOfWork"]:
         yield from self._block(write=True)
@@ -69,11 +79,16 @@ class UnitOfWork:
             yield self
         except BaseException:
             self.db.rollback()
+            self.transfers.notified.clear()
             raise
         if self._committed or not write:
             self.db.commit()
         else:
             self.db.rollback()
+            self.transfers.notified.clear()
+        if self.transfers.notified and self.after_commit is not None:
+            notified, self.transfers.notified = set(self.transfers.notified), set()
+            self.after_commit(self, notified)
 
     def commit(self) -> None:
         self._committed = True

@@ -8,20 +8,23 @@ that cannot get the lock within the busy timeout fails with `DatabaseLocked`.
 Why not SQLAlchemy/SQLModel: importing SQLAlchemy costs ~0.25 s per process,
 more than the whole of `atm --help`; with it a one-row `atm assets list`
 took 2.6x `--help` against a target of 2x (see README, "Design notes"). The
-SQL here keeps to what SQLite and PostgreSQL share, so a server backend is
-one more class of this module.
+SQL here keeps to what SQLite and PostgreSQL share; a PostgreSQL server is
+`atm.storage.postgres.PostgresDatabase` (loaded only for a postgresql:// URL),
+and the few spots that differ ask the `Dialect` each database carries.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from atm.domain.errors import InvalidInput
+from atm.storage.dialect import SQLITE
 from atm.storage.errors import (
     ConstraintViolation, DatabaseCorrupt, DatabaseLocked, DatabaseMissing, ForeignDatabase, StorageError, UnsupportedDatabase,
 )
@@ -54,9 +57,40 @@ def sqlite_path(target: str) -> str:
     scheme, _, rest = target.partition("://")
     if scheme.lower() not in ("sqlite", "sqlite3"):
         raise UnsupportedDatabase(
-            f"database URL scheme {scheme!r} is not supported yet; use a file path or sqlite:///PATH"
+            f"database URL scheme {scheme!r} is not supported; use a file path, sqlite:///PATH or "
+            "postgresql://USER@HOST/DATABASE"
         )
     return rest[1:] if rest.startswith("/") else rest
+
+
+SERVER_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+
+
+def is_server_url(target: str) -> bool:
+    return "://" in target and target.partition("://")[0].lower() in SERVER_SCHEMES
+
+
+def open_database(target: str, *, create: bool = False):
+    """The database a `--db` value names: an SQLite file (a path or sqlite:///PATH), or a PostgreSQL server
+    (postgresql://...), whose driver is imported only then."""
+    if is_server_url(target):
+        from atm.storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(target, create=create)
+    return Database(sqlite_path(target), create=create)
+
+
+def redact_url(target: str) -> str:
+    """A database URL fit to print: any password (in the user part or a password= option) is replaced."""
+    if "://" not in target:
+        return target
+    scheme, _, rest = target.partition("://")
+    authority, slash, tail = rest.partition("/")
+    user, at, host = authority.rpartition("@")
+    if at and ":" in user:
+        authority = f"{user.split(':', 1)[0]}:***@{host}"
+    tail = re.sub(r"(?i)(\bpassword=)[^&]*", r"\1***", tail)
+    return f"{scheme}://{authority}{slash}{tail}"
 
 
 def translate(exc: sqlite3.Error, where: str) -> StorageError:
@@ -81,8 +115,11 @@ def translate(exc: sqlite3.Error, where: str) -> StorageError:
 class Database:
     """One connection to an atm database file."""
 
+    dialect = SQLITE
+
     def __init__(self, path: str, *, create: bool = False) -> None:
         self.path = path
+        self.writing = False  # inside a write transaction (the repositories lock rows only on a server)
         self.created: list[Path] = []  # what opening made (folders, the file), removed again by `discard`
         if not path:
             raise InvalidInput("--db / ATM_DB is empty; name a database file")
@@ -173,8 +210,10 @@ class Database:
             self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from None
+        self.writing = write
 
     def commit(self) -> None:
+        self.writing = False
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -182,6 +221,7 @@ class Database:
             raise translate(exc, self.path) from None
 
     def rollback(self) -> None:
+        self.writing = False
         if self.conn.in_transaction:
             try:
                 self.conn.execute("ROLLBACK")
@@ -218,6 +258,18 @@ class Database:
         over a million rows (releasing a transaction's items) never holds its journal in the process's memory."""
         self.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         self.execute("PRAGMA temp_store = MEMORY")
+
+    # --- schema --------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The number of migrations applied, kept in the SQLite header: one cheap read per process."""
+        return self.one("PRAGMA user_version")
+
+    def set_schema_version(self, version: int) -> None:
+        self.execute(f"PRAGMA user_version = {int(version)}")
+
+    def lock_schema(self) -> None:
+        """BEGIN IMMEDIATE already holds the whole file: no other process migrates meanwhile."""
 
     # --- statements ----------------------------------------------------------
 

@@ -4,6 +4,12 @@ Rules (after simonw/llm): a migration is a small function `mNNN_name(db)`;
 once released it is never edited, only followed by a new one. The schema
 version is kept in the SQLite header too (`PRAGMA user_version`), so that the
 common case -- an up-to-date database -- costs one cheap read per process.
+
+A PostgreSQL database is created from the declaration in `atm.storage.schema`
+(the schema as the migrations leave it; a test holds the two together) and
+records every migration as applied. PostgreSQL support starts at m005, so a
+server database is never older than that: from m005 on, every migration runs
+on both databases, in SQL both share, asking `db.dialect` where they differ.
 """
 
 from __future__ import annotations
@@ -105,7 +111,7 @@ def latest_version() -> int:
 
 
 def current_version(db: Database) -> int:
-    return db.one("PRAGMA user_version")
+    return db.schema_version()
 
 
 def ensure_schema(db: Database) -> list[str]:
@@ -117,22 +123,29 @@ def ensure_schema(db: Database) -> list[str]:
         raise _too_new(db, version)
     applied: list[str] = []
     with db.transaction(write=True):
+        db.lock_schema()
         version = current_version(db)  # another process may have migrated while we waited
         if version > latest_version():
             raise _too_new(db, version)
-        if version == 0:
+        # A blank server database is created from the declaration: the schema the migrations build, each of
+        # them recorded as applied.
+        declared = version == 0 and db.dialect.name != "sqlite"
+        if declared:
+            db.create_schema()
+        elif version == 0:
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS atm_migrations ("
                 " id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
         for number, fn in enumerate(MIGRATIONS[version:], start=version + 1):
-            fn(db)
+            if not declared:
+                fn(db)
             db.execute(
                 "INSERT INTO atm_migrations (id, name, applied_at) VALUES (?, ?, ?)",
                 (number, fn.__name__, datetime.now(timezone.utc).isoformat(timespec="seconds")),
             )
-            db.execute(f"PRAGMA user_version = {number}")
+            db.set_schema_version(number)
             applied.append(fn.__name__)
     return applied
 
@@ -234,5 +247,22 @@ def m004_any_case_keys(db: Database) -> None:
         CREATE INDEX ix_assets_host_id_any_case ON assets (lower(host_id));
         CREATE INDEX ix_assets_uuid_any_case ON assets (lower(uuid));
         CREATE INDEX ix_assets_id_any_case ON assets (lower(id))
+        """
+    )
+
+
+@migration
+def m005_mail_outbox(db: Database) -> None:
+    # R14 by e-mail: a notification is marked sent only once the mail server accepted it; a sender claims
+    # rows for a while first (claimed_by, claimed_until), so two senders never mail one notification, and a
+    # sender that died leaves them to the next once the claim runs out. The partial index finds what is unsent.
+    text = db.dialect.text
+    db.executescript(
+        f"""
+        ALTER TABLE notifications ADD COLUMN sent_at {text};
+        ALTER TABLE notifications ADD COLUMN claimed_by {text};
+        ALTER TABLE notifications ADD COLUMN claimed_until {text};
+        ALTER TABLE notifications ADD COLUMN send_error {text};
+        CREATE INDEX ix_notifications_unsent ON notifications (transaction_id) WHERE sent_at IS NULL
         """
     )

@@ -42,12 +42,24 @@ class RequestStage:
         self.db = db
 
     def stage(self, ids: Sequence[str]) -> None:
-        """Stage the ids (already without exact duplicates), each taken to name the asset of that exact id."""
-        self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (seq INTEGER PRIMARY KEY, given TEXT NOT NULL, "
-                        "asset TEXT NOT NULL, skip INTEGER NOT NULL DEFAULT 0)")
+        """Stage the ids (already without exact duplicates), each taken to name the asset of that exact id.
+        In a write, the assets named are locked before anything about them is read (see `_lock`)."""
+        text = self.db.dialect.text
+        self.db.execute(self.db.dialect.temp_table(
+            STAGE, f"seq INTEGER PRIMARY KEY, given {text} NOT NULL, asset {text} NOT NULL, "
+                   "skip INTEGER NOT NULL DEFAULT 0"))
         self.db.execute(f"DELETE FROM {STAGE}")
         self.db.executemany(f"INSERT INTO {STAGE} (seq, given, asset) VALUES (?, ?, ?)",
                             ((seq, i, i) for seq, i in enumerate(ids, start=1)))
+        self._lock(f"a.id IN (SELECT asset FROM {STAGE})")
+
+    def _lock(self, condition: str) -> None:
+        """R5 under row locks (a server): lock the requested assets, in id order so that two requests never
+        deadlock, before R5 is judged. A request that waited reads what the other committed: the asset is then
+        held by the other's transaction, and refused by name. (SQLite's write lock already covers them.)"""
+        sql = self.db.dialect.lock_rows(f"SELECT a.id FROM assets a WHERE {condition} ORDER BY a.id")
+        if sql is not None and self.db.writing:
+            self.db.execute(sql)
 
     def resolve_any_case(self, seqs: Sequence[int]) -> int:
         """Ids that name no asset exactly may name one in another case: take it when it is exactly one (then a
@@ -57,9 +69,10 @@ class RequestStage:
             f"WHERE seq = ? AND (SELECT count(*) FROM assets a WHERE lower(a.id) = lower({STAGE}.given)) = 1",
             [(seq,) for seq in seqs]).rowcount
         if resolved:
-            self.db.execute(f"CREATE INDEX IF NOT EXISTS temp.ix_{STAGE}_asset ON {STAGE} (asset)")
+            self.db.execute(self.db.dialect.temp_index(f"ix_{STAGE}_asset", STAGE, "asset"))
             self.db.execute(f"DELETE FROM {STAGE} WHERE seq > (SELECT min(r.seq) FROM {STAGE} r "
                             f"WHERE r.asset = {STAGE}.asset)")
+            self._lock(f"a.id IN (SELECT asset FROM {STAGE} WHERE asset != given)")
         return resolved
 
     def suspects(self, source: str, source_va: str | None, target: str, target_va: str

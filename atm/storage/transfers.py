@@ -77,6 +77,7 @@ MOVE_CHUNK = (
 class TransferRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.notified: set[str] = set()  # transactions given new notifications in the open database transaction
 
     # --- the aggregate -------------------------------------------------------------
 
@@ -109,7 +110,12 @@ class TransferRepository:
     def get(self, txn_id: str, *, details: bool = True) -> Transaction | None:
         """The aggregate; without `details` the form and warnings (large, never changed) stay unread."""
         columns = TXN_COLUMNS if details else TXN_COLUMNS.replace(", form, warnings", ", NULL, NULL")
-        row = self.db.execute(f"SELECT {columns} FROM transactions WHERE id = ?", (txn_id,)).fetchone()
+        sql = f"SELECT {columns} FROM transactions WHERE id = ?"
+        if self.db.writing:
+            # A write locks the transaction row before it reads the status it will change (on a server; the
+            # SQLite file's write lock covers it): two processes never act on one transaction at once.
+            sql = self.db.dialect.lock_rows(sql) or sql
+        row = self.db.execute(sql, (txn_id,)).fetchone()
         if row is None:
             return None
         (tid, src, src_va, dst, dst_va, same, state, by, created, completed, form, warnings) = row
@@ -182,8 +188,9 @@ class TransferRepository:
     def items_json(self, txn_id: str, *, limit: int | None = None) -> Iterator[str]:
         """Each item as a JSON object built by the database, in order: a large transaction is streamed out without
         becoming Python objects (the keys of docs/json.md)."""
-        sql = ("SELECT json_object('asset_id', asset_id, 'kind', kind, 'result', result, 'reason', reason, "
-               "'warning', warning) FROM transaction_items WHERE transaction_id = ? ORDER BY seq")
+        item = self.db.dialect.json_object(*((key, key) for key in ("asset_id", "kind", "result", "reason",
+                                                                     "warning")))
+        sql = f"SELECT {item} FROM transaction_items WHERE transaction_id = ? ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         cursor = self.db.execute(sql, (txn_id,))
@@ -222,6 +229,16 @@ class TransferRepository:
             "WHERE transaction_id = ? AND seq = ? AND result = 'pending'",
             [(reason, txn_id, seq) for seq, reason in failures],
         )
+
+    def lock_pending(self, txn: Transaction, *, first_seq: int, last_seq: int) -> None:
+        """R12 under row locks (a server): lock the assets of a chunk's pending items, in id order, before they
+        are checked and moved, so nothing changes them between the check and the move. (SQLite's write lock
+        already covers them.)"""
+        sql = self.db.dialect.lock_rows(
+            "SELECT a.id FROM assets a WHERE a.id IN (SELECT asset_id FROM transaction_items WHERE "
+            "transaction_id = ? AND result = 'pending' AND seq BETWEEN ? AND ?) ORDER BY a.id")
+        if sql is not None:
+            self.db.execute(sql, (txn.id, first_seq, last_seq))
 
     def move_pending(self, txn: Transaction, *, first_seq: int, last_seq: int) -> int:
         """R12: move every still-pending item of the range to the target and mark it, in one statement pair."""
@@ -284,10 +301,13 @@ class TransferRepository:
     # --- notifications (R14) ----------------------------------------------------------
 
     def notify(self, txn_id: str, recipients: Iterable[str], kind: str, message: str, at: datetime) -> None:
+        rows = [(user, txn_id, kind, message, iso(at)) for user in dict.fromkeys(recipients)]
         self.db.executemany(
             "INSERT INTO notifications (user_id, transaction_id, kind, message, created_at) VALUES (?, ?, ?, ?, ?)",
-            [(user, txn_id, kind, message, iso(at)) for user in dict.fromkeys(recipients)],
+            rows,
         )
+        if rows:
+            self.notified.add(txn_id)
 
     def notifications(self, user_id: str, *, unread_only: bool = False) -> list[Notification]:
         sql = ("SELECT id, transaction_id, kind, message, created_at, read FROM notifications WHERE user_id = ?"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 
 import pytest
 
+from tests import backends
 from tests.conftest import PARTNER, TARO, atm_executable
 
 pexpect = pytest.importorskip("pexpect")
@@ -40,8 +40,7 @@ def finished(child) -> int:
 
 def snapshot() -> list[str]:
     """Every row of the database, to compare before and after an answer."""
-    with sqlite3.connect(os.environ["ATM_DB"]) as conn:
-        return list(conn.iterdump())
+    return backends.dump()
 
 
 def state(run_atm, txn: str, user: str = TARO) -> str:

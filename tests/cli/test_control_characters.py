@@ -9,10 +9,10 @@ older database or another program could have left them; typed ones are refused, 
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
+from tests import backends
 from tests.conftest import LEGAL, write_json
 
 OSC52 = "\x1b]52;c;cGF5bG9hZA==\x07"  # would write the reader's clipboard
@@ -34,7 +34,7 @@ def assert_clean(result) -> None:
 @pytest.fixture
 def hostile_db(cli, sample_db, tmp_path):
     """The sample, with escape sequences planted in stored text, and two transactions that carry them."""
-    with sqlite3.connect(sample_db) as conn:
+    with backends.connect(sample_db) as conn:
         conn.execute("UPDATE accounts SET name = ?, legal_entity = ? WHERE domain = 'acme.co.jp'",
                      ("Acme" + OSC52 + RED, "Acme KK" + C1_CSI))
         conn.execute("INSERT INTO virtual_accounts (account, name, ssm_onprem) VALUES ('acme.co.jp', ?, 0)",
@@ -51,7 +51,7 @@ def hostile_db(cli, sample_db, tmp_path):
                                                "transferee_contact_email": "b@globex.com"})
     cross = cli.json("request", "--from", "acme.co.jp", "--to", "globex.com", "--to-va", "DEFAULT",
                      "--same-company", "no", "--asset", "SO12345678-3", "--form", str(form), user=EVIL)
-    with sqlite3.connect(sample_db) as conn:
+    with backends.connect(sample_db) as conn:
         conn.execute("UPDATE transactions SET form = ?, warnings = ? WHERE id = ?", (
             json.dumps({"reason": "sold" + OSC52, "transferor_contact_email": "a@acme.co.jp" + RLO,
                         "transferee_contact_email": "b@globex.com"}),
@@ -62,7 +62,7 @@ def hostile_db(cli, sample_db, tmp_path):
         assert cli("consent", cross["transaction_id"], "--accept", "--side", side, user=EVIL).exit_code == 0
     rejected = cli("screen", cross["transaction_id"], "--reject", "--reason", "no", user=LEGAL)
     assert rejected.exit_code == 0, rejected.output
-    with sqlite3.connect(sample_db) as conn:  # what an older atm or another program may have stored
+    with backends.connect(sample_db) as conn:  # what an older atm or another program may have stored
         conn.execute("INSERT INTO events (transaction_id, at, actor, from_state, to_state, note) VALUES "
                      "(?, '2026-01-01T00:00:00Z', ?, 'pending_submission', 'pending_submission', ?)",
                      (same["transaction_id"], EVIL_ACTOR, "note" + OSC52))

@@ -1,7 +1,8 @@
 """Crashes and concurrent processes on one database (R5, R12; exit code 5, docs/exit-codes.md).
 
 Every test runs the installed `atm` as real processes against the test's own
-ATM_DB, and checks the database with a separate sqlite3 connection:
+ATM_DB (an SQLite file, or a schema on the PostgreSQL leg), and checks the
+database with a separate connection of the test (tests/backends.py):
 
 - a transfer killed with SIGKILL mid-way leaves every asset in exactly one
   place and `atm submit` again resumes it without moving anything twice (R12);
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import backends
 from tests.conftest import atm_executable, write_json
 
 ADMIN = "ops@corp.example"
@@ -125,7 +127,7 @@ def start_together(commands: list[list[str]]) -> list[tuple[int, str, str]]:
     gate = hold_write_lock()
     try:
         procs = [start_atm(*cmd, env={"ATM_LOCK_TIMEOUT": "30"}) for cmd in commands]
-        wait_until_open(procs, Path(db_file()))
+        wait_until_waiting(procs, db_file())
         time.sleep(0.5)  # from opening the file to asking for the lock: a few PRAGMAs
     finally:
         gate.rollback()
@@ -133,12 +135,19 @@ def start_together(commands: list[list[str]]) -> list[tuple[int, str, str]]:
     return finish(procs)
 
 
-def wait_until_open(procs: list[subprocess.Popen], db: Path, timeout: float = 30) -> None:
-    """Until every process has the database file open (Linux /proc); elsewhere a fixed pause."""
+def wait_until_waiting(procs: list[subprocess.Popen], db: str, timeout: float = 30) -> None:
+    """Until every process waits at the gate: on a server, waits for a lock; with an SQLite file, has the file
+    open (Linux /proc; elsewhere a fixed pause)."""
+    if backends.is_server(db):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and \
+                backends.waiting_for_locks(db) < sum(1 for p in procs if p.poll() is None):
+            time.sleep(0.02)
+        return
     if not Path("/proc/self/fd").is_dir():
         time.sleep(3)
         return
-    target = str(db.resolve())
+    target = str(Path(db).resolve())
     deadline = time.monotonic() + timeout
     waiting = list(procs)
     while waiting and time.monotonic() < deadline:
@@ -153,19 +162,20 @@ def wait_until_open(procs: list[subprocess.Popen], db: Path, timeout: float = 30
         time.sleep(0.01)
 
 
-def hold_write_lock() -> sqlite3.Connection:
-    """Take the database's write lock the way atm does (BEGIN IMMEDIATE), from a connection of the test."""
-    conn = sqlite3.connect(db_file(), isolation_level=None, timeout=5)
-    conn.execute("BEGIN IMMEDIATE")
-    return conn
+def hold_write_lock():
+    """Take what atm's writers wait for, from a connection of the test: the SQLite write lock (BEGIN
+    IMMEDIATE), or on a server the tables whose rows atm locks."""
+    return backends.hold_write_lock(db_file())
 
 
 def db_file() -> str:
     return os.environ["ATM_DB"]
 
 
-def connect_read_only() -> sqlite3.Connection:
+def connect_read_only():
     """A separate, read-only connection: it sees only what atm committed."""
+    if backends.is_server(db_file()):
+        return backends.connect(db_file())
     return sqlite3.connect(f"file:{db_file()}?mode=ro", uri=True, timeout=30)
 
 
@@ -173,28 +183,28 @@ def read_only():
     return closing(connect_read_only())
 
 
-def one(conn: sqlite3.Connection, sql: str, params=()):
+def one(conn, sql: str, params=()):
     return conn.execute(sql, params).fetchone()[0]
 
 
-def places(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+def places(conn) -> dict[tuple[str, str], int]:
     return {(a, va): n for a, va, n in conn.execute(
         "SELECT account, virtual_account, count(*) FROM assets GROUP BY account, virtual_account")}
 
 
-def item_counts(conn: sqlite3.Connection, txn: str) -> dict[str, int]:
+def item_counts(conn, txn: str) -> dict[str, int]:
     return dict(conn.execute("SELECT result, count(*) FROM transaction_items WHERE transaction_id = ? "
                              "GROUP BY result", (txn,)).fetchall())
 
 
-def events_to(conn: sqlite3.Connection, txn: str) -> list[str]:
+def events_to(conn, txn: str) -> list[str]:
     return [s for (s,) in conn.execute("SELECT to_state FROM events WHERE transaction_id = ? ORDER BY id", (txn,))]
 
 
-def assert_each_asset_in_one_place(conn: sqlite3.Connection, txn: str, all_ids: set[str], source: str,
+def assert_each_asset_in_one_place(conn, txn: str, all_ids: set[str], source: str,
                                    target: tuple[str, str]) -> None:
     """R12: every asset exists once, and an item is 'transferred' exactly when its asset is at the target."""
-    assert one(conn, "PRAGMA integrity_check") == "ok"
+    assert backends.integrity_ok(conn)
     total = len(all_ids) + BYSTANDERS
     assert sum(places(conn).values()) == total
     assert one(conn, "SELECT count(DISTINCT id) FROM assets") == total
@@ -264,8 +274,7 @@ def test_kill_9_during_a_large_transfer_then_resume(run_atm, tmp_path):
     for attempt in range(3):
         if attempt:  # a fresh world, larger, when the transfer outran the poller
             n *= 2
-            for suffix in ("", "-wal", "-shm"):
-                Path(db_file() + suffix).unlink(missing_ok=True)
+            backends.reset_target(db_file())
         ids = load_world(run_atm, tmp_path, n, two_accounts=True)
         txn = make_request(run_atm, tmp_path, two_accounts=True)
         seen = kill_mid_transfer(txn, n)
@@ -389,7 +398,7 @@ def test_concurrent_submits_move_the_transaction_once(run_atm, tmp_path):
                           "transfer_initiated", "transfer_completed"]
         assert one(conn, "SELECT count(*) FROM notifications WHERE transaction_id = ? AND kind = 'completed'",
                    (txn,)) == 1
-        assert one(conn, "PRAGMA integrity_check") == "ok"
+        assert backends.integrity_ok(conn)
 
 
 # --- d. a held write lock: bounded wait, exit 5, nothing written -----------------------------------

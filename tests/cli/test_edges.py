@@ -7,24 +7,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
-from pathlib import Path
 
 import pytest
 
+from tests import backends
 from tests.cli.test_rules import ACME, locate, make_request, request_args
 from tests.conftest import LEGAL, PARTNER, SAMPLE, TARO, atm_executable, write_json
 
 ESC = "\x1b[31m"
 
 
-def dump(db_path: Path) -> list[str]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
+def dump(target) -> list[str]:
+    return backends.dump(target)
 
 
 def refused(result, code: int, *words: str) -> str:
@@ -200,6 +195,7 @@ def _read_only_mount_works() -> bool:
         capture_output=True).returncode == 0
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.skipif(not _read_only_mount_works(), reason="no user namespaces to mount a read-only filesystem")
 def test_a_database_on_a_read_only_filesystem_can_still_be_read(run_atm, tmp_path):
     db = tmp_path / "ro.db"

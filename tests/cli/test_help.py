@@ -13,6 +13,8 @@ def all_commands():
     out = []
     for name, cmd in root.commands.items():
         if hasattr(cmd, "commands"):
+            if cmd.invoke_without_command:  # a group that is a command of its own too (atm notifications)
+                out.append((name, cmd))
             out += [(f"{name} {sub}", subcmd) for sub, subcmd in cmd.commands.items()]
         else:
             out.append((name, cmd))
@@ -73,8 +75,9 @@ def test_global_options_also_work_after_the_command_name(cli, sample_db, tmp_pat
     assert result.exit_code == 5 and "other.db" in result.stderr  # that database does not exist
 
 
-def test_the_examples_in_the_help_run_on_the_sample_data(run_atm, tmp_path):
-    """Every command's Example: block, run in order in one shell on the sample (with the README's form)."""
+def test_the_examples_in_the_help_run_on_the_sample_data(run_atm, tmp_path, mail_server):
+    """Every command's Example: block, run in order in one shell on the sample (with the README's form), mail
+    going to a local SMTP server."""
     import os
     import re
     import subprocess
@@ -82,7 +85,7 @@ def test_the_examples_in_the_help_run_on_the_sample_data(run_atm, tmp_path):
     from tests.conftest import atm_executable
 
     order = ["init", "import", "accounts list", "accounts show", "assets list", "request", "submit", "cancel",
-             "consent", "screen", "status", "export", "notifications"]
+             "consent", "screen", "status", "export", "notifications", "notifications send"]
     commands = dict(all_commands())
     assert set(order) == set(commands)
     script = ["set -euo pipefail"]
@@ -94,7 +97,7 @@ def test_the_examples_in_the_help_run_on_the_sample_data(run_atm, tmp_path):
         "reason": "Lab equipment sold to Globex", "transferor_contact_email": "taro.yamada@acme.co.jp",
         "transferee_contact_email": "john.smith@globex.com"}))
     bin_dir = os.path.dirname(atm_executable()[0])
-    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ["PATH"])
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ["PATH"], ATM_SMTP_URL=mail_server.url)
     result = subprocess.run(["bash", "-c", "\n".join(script)], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-3000:])

@@ -119,10 +119,9 @@ def test_the_landing_list_notifications_and_items_in_a_pipe(run_atm, long_db, tm
 
 
 def test_tabs_and_newlines_inside_values_are_shown_escaped(run_atm, long_db, tmp_path):
-    import sqlite3
-    import os
+    from tests import backends
 
-    with sqlite3.connect(os.environ["ATM_DB"]) as conn:  # import refuses control characters; plant them
+    with backends.connect() as conn:  # import refuses control characters; plant them
         conn.execute("UPDATE accounts SET name = ? WHERE domain = ?", ("Tab\there\nnewline", EN))
     rows = piped(run_atm, "accounts", "list")
     assert [EN, "Tab\\there\\nnewline", EN_NAME + " Limited", "admin"] in rows

@@ -1,4 +1,6 @@
-"""Schema migrations on a blank and an upgraded database; refusing what is not ours (exit 5)."""
+"""Schema migrations on a blank and an upgraded SQLite file; refusing what is not ours (exit 5).
+
+The server's side of these is in test_postgres_schema.py."""
 
 import sqlite3
 
@@ -21,6 +23,7 @@ def schema(path):
         conn.close()
 
 
+@pytest.mark.sqlite_only
 def test_a_blank_database_gets_every_migration_recorded(db_path):
     db = Database(str(db_path), create=True)
     assert ensure_schema(db) == [fn.__name__ for fn in MIGRATIONS]
@@ -31,6 +34,7 @@ def test_a_blank_database_gets_every_migration_recorded(db_path):
     assert ensure_schema(db) == []
 
 
+@pytest.mark.sqlite_only
 def test_a_database_upgraded_from_the_first_migration_matches_a_blank_one(tmp_path, monkeypatch):
     old = tmp_path / "old.db"
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:1])
@@ -53,6 +57,7 @@ INDEX_FOR = {"sales_order": "ix_assets_sales_order", "web_order": "ix_assets_web
              "pid": "ix_assets_pid", "host_id": "ix_assets_host_id_any_case", "uuid": "ix_assets_uuid_any_case"}
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("name", sorted(INDEX_FOR))
 def test_every_exact_filter_of_the_asset_listing_is_served_by_its_index(uow, name):
     from atm.storage.assets import AssetFilter
@@ -66,11 +71,13 @@ def test_every_exact_filter_of_the_asset_listing_is_served_by_its_index(uow, nam
     assert INDEX_FOR[name] in plan, plan
 
 
+@pytest.mark.sqlite_only
 def test_the_active_booking_and_role_lookups_have_indexes(uow):
     names = {r[0] for r in uow.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"ix_assets_place", "ix_roles_account", "ux_items_active_asset", "ix_assets_id_any_case"} <= names
 
 
+@pytest.mark.sqlite_only
 def test_a_database_from_a_newer_atm_is_refused(db_path):
     db = Database(str(db_path), create=True)
     ensure_schema(db)
@@ -80,6 +87,7 @@ def test_a_database_from_a_newer_atm_is_refused(db_path):
         ensure_schema(Database(str(db_path)))
 
 
+@pytest.mark.sqlite_only
 def test_a_foreign_sqlite_file_is_refused(db_path):
     conn = sqlite3.connect(db_path)
     conn.execute("CREATE TABLE photos (id INTEGER)")
@@ -89,12 +97,14 @@ def test_a_foreign_sqlite_file_is_refused(db_path):
         Database(str(db_path))
 
 
+@pytest.mark.sqlite_only
 def test_a_file_that_is_not_sqlite_is_refused(db_path):
     db_path.write_bytes(b"this is not a database at all" * 100)
     with pytest.raises(DatabaseCorrupt, match="not an atm database"):
         Database(str(db_path))
 
 
+@pytest.mark.sqlite_only
 def test_a_missing_database_is_not_created_by_a_read(db_path):
     with pytest.raises(DatabaseMissing, match="atm init"):
         Database(str(db_path))

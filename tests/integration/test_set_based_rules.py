@@ -13,11 +13,12 @@ from atm.domain.eligibility import Place, ineligibility, not_found
 from atm.domain.side_effects import WarningTally, item_warning
 from atm.domain.model import Device, License
 from atm.storage.assets import asset_row
-from atm.storage.database import Database
+from atm.storage.database import open_database
 from atm.storage.migrations import ensure_schema
 from atm.storage.requests import RequestStage
 from atm.storage.transfers import MOVE_CHUNK
 from atm.storage.assets import INSERT as INSERT_ASSET
+from tests import backends
 
 SRC, DST, OTHER = "src.example", "dst.example", "other.example"
 VAS = {SRC: {"DEFAULT": False, "Lab": True, "Spare": False}, DST: {"DEFAULT": False, "Prod": False},
@@ -27,7 +28,7 @@ PLACES = [(a, v) for a, vs in VAS.items() for v in vs]
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    database = Database(str(tmp_path_factory.mktemp("setbased") / "atm.db"), create=True)
+    database = open_database(backends.fresh_target(tmp_path_factory.mktemp("setbased")), create=True)
     ensure_schema(database)
     with database.transaction(write=True):
         database.execute("INSERT INTO users (id, name) VALUES ('u@x.example', 'U')")
@@ -111,6 +112,7 @@ def test_the_sql_preselection_and_the_domain_rule_agree_on_random_assets(db, fou
         db.rollback()
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 def test_a_chunk_is_moved_by_id_never_by_scanning_the_source_account(db):
     plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {MOVE_CHUNK}",
                                          (DST, "Prod", "ATM-HOLD", 1, 5000, SRC))]

@@ -46,8 +46,9 @@ from atm.services import transfers as svc
 from atm.services import views
 from atm.services.importing import import_file
 from atm.services.unit_of_work import UnitOfWork
-from atm.storage.database import Database
+from atm.storage.database import open_database
 from atm.storage.migrations import ensure_schema
+from tests import backends
 
 # --- the world ---------------------------------------------------------------------------------
 
@@ -223,7 +224,8 @@ class TransferWorkflow(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="atm-stateful-"))
-        self.db = Database(str(self.dir / "atm.db"), create=True)
+        self.target = backends.fresh_target(self.dir)
+        self.db = open_database(self.target, create=True)
         ensure_schema(self.db)
         self.uow = UnitOfWork(self.db)
         w = world()
@@ -248,6 +250,7 @@ class TransferWorkflow(RuleBasedStateMachine):
         for (state,) in self.db.execute("SELECT state FROM transactions"):
             event(f"a transaction ended the run in {state}")
         self.db.close()
+        backends.drop_target(self.target)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _write(self, name: str, data: dict) -> Path:

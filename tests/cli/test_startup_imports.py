@@ -1,0 +1,54 @@
+"""The embedded SQLite path never loads SQLAlchemy, SQLModel or psycopg: they cost more than a whole
+`atm --help`, and only a team server needs them (README, "Team mode")."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests import backends
+from tests.conftest import TARO, atm_executable
+
+SERVER_ONLY = ("sqlalchemy", "sqlmodel", "psycopg")  # (pydantic comes with typer itself)
+
+
+def imported(*args: str, db: str) -> set[str]:
+    """The top-level packages a real `atm` process imported (Python's own import-time report)."""
+    env = dict(os.environ, ATM_DB=db, PYTHONPROFILEIMPORTTIME="1")
+    result = subprocess.run(atm_executable() + list(args), capture_output=True, text=True, env=env, timeout=120,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = set()
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert "atm" in names, "no import-time report: the check would pass vacuously"
+    return names
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"],
+    ["init", "--sample"],
+    ["--as", TARO, "assets", "list", "--account", "acme.co.jp", "--json"],
+    ["--as", TARO, "request", "--from", "acme.co.jp", "--to", "acme-osaka.co.jp", "--to-va", "DEFAULT",
+     "--same-company", "yes", "--asset", "SO12345678-1", "--dry-run"],
+])
+def test_an_sqlite_command_never_imports_the_server_libraries(tmp_path, args):
+    db = str(tmp_path / "embedded.db")
+    if args[0] != "--help" and args[0] != "init":
+        subprocess.run(atm_executable() + ["init", "--sample"], env=dict(os.environ, ATM_DB=db), check=True,
+                       capture_output=True, stdin=subprocess.DEVNULL)
+    loaded = imported(*args, db=db)
+    assert not loaded & set(SERVER_ONLY), sorted(loaded & set(SERVER_ONLY))
+
+
+@pytest.mark.postgres_only
+def test_a_server_command_does_import_them(db_target):
+    """The check sees them when they are loaded: a command on the server imports SQLAlchemy and psycopg."""
+    subprocess.run(atm_executable() + ["init"], env=dict(os.environ, ATM_DB=db_target), check=True,
+                   capture_output=True, stdin=subprocess.DEVNULL)
+    loaded = imported("init", db=db_target)
+    assert {"sqlalchemy", "psycopg"} <= loaded
+    assert backends.is_server(db_target)
