@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from atm import __version__
-from atm.commands import accounts, assets, importing, init, notifications, request, status, workflow
+from atm.commands import accounts, assets, db, importing, init, notifications, request, status, workflow
 from atm.commands._context import AppContext
 from atm.commands._errors import AtmTyper
 
@@ -69,6 +69,7 @@ app.command("screen")(workflow.screen)
 app.command("cancel")(workflow.cancel)
 app.command("status")(status.status)
 app.add_typer(notifications.app, name="notifications")
+app.add_typer(db.app, name="db")
 
 
 def _usage_error_class() -> type[Exception]:
