@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from atm import __version__
-from atm.commands import accounts, assets, export, importing, init, notifications, request, status, workflow
+from atm.commands import accounts, assets, db, export, importing, init, notifications, request, status, workflow
 from atm.commands._context import AppContext
 from atm.commands._errors import AtmTyper
 
@@ -68,6 +68,7 @@ app.command("cancel")(workflow.cancel)
 app.command("status")(status.status)
 app.command("export")(export.export)
 app.add_typer(notifications.app, name="notifications")
+app.add_typer(db.app, name="db")
 
 
 def _usage_error_class() -> type[Exception]:

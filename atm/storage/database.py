@@ -271,6 +271,32 @@ class Database:
     def lock_schema(self) -> None:
         """BEGIN IMMEDIATE already holds the whole file: no other process migrates meanwhile."""
 
+    def size_bytes(self) -> int:
+        """The file and its write-ahead log."""
+        return sum(Path(f"{self.path}{suffix}").stat().st_size for suffix in ("", "-wal")
+                   if Path(f"{self.path}{suffix}").exists())
+
+    def server_version(self) -> str:
+        return sqlite3.sqlite_version
+
+    # --- whole tables (atm db copy) ------------------------------------------
+
+    def columns(self, table: str) -> list[str]:
+        return [row[1] for row in self.execute(f"PRAGMA table_info({table})")]
+
+    def stream(self, sql: str, batch: int) -> Iterator[tuple]:
+        """The rows of a query, read `batch` at a time."""
+        cursor = self.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+
+    def load_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        return self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders(len(columns))})",
+                                rows).rowcount
+
+    def restart_identity(self, table: str) -> None:
+        """Nothing to do: AUTOINCREMENT keeps its counter past the highest id inserted."""
+
     # --- statements ----------------------------------------------------------
 
     def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Cursor:

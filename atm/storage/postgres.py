@@ -204,6 +204,15 @@ class PostgresDatabase:
     def set_schema_version(self, version: int) -> None:
         """The version is the atm_migrations table itself."""
 
+    def size_bytes(self) -> int:
+        """The space atm's tables (with their indexes) take in this schema."""
+        return self.one("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = current_schema() AND c.relkind = 'r'")
+
+    def server_version(self) -> str:
+        return self.one("SHOW server_version")
+
     # --- statements ----------------------------------------------------------
 
     def execute(self, sql: str, params: Sequence[Any] = ()):
@@ -252,6 +261,47 @@ class PostgresDatabase:
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.execute(sql, params).fetchone()
         return None if row is None else row[0]
+
+    # --- whole tables (atm db copy) ------------------------------------------
+
+    def columns(self, table: str) -> list[str]:
+        return [r[0] for r in self.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? ORDER BY ordinal_position", (table,))]
+
+    def stream(self, sql: str, batch: int) -> Iterator[tuple]:
+        """The rows of a query through a server-side cursor (in the current transaction): `batch` at a time,
+        never the whole result in memory."""
+        try:
+            with self.conn.cursor(name="atm_stream") as cursor:
+                cursor.itersize = batch
+                cursor.execute(sql)
+                while rows := cursor.fetchmany(batch):
+                    yield from rows
+        except psycopg.Error as exc:
+            raise self._translate(exc) from None
+
+    def restart_identity(self, table: str) -> None:
+        """Rows copied in with their ids: the identity column continues after the highest."""
+        for (column,) in self.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = ? AND is_identity = 'YES'", (table,)).fetchall():
+            self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                         f"coalesce(max({column}), 0) + 1, false) FROM {table}")
+
+    def load_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Load rows with COPY (the fastest way in), inside the current transaction."""
+        count = 0
+        try:
+            with self.conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        except UnicodeEncodeError:
+            raise _not_unicode() from None
+        except psycopg.Error as exc:
+            raise self._translate(exc) from None
+        return count
 
     # --- errors --------------------------------------------------------------
 

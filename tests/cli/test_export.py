@@ -145,6 +145,7 @@ def test_no_cell_in_any_sheet_is_a_formula_and_hostile_text_stays_text(cli, done
         assert planted in seen, planted
 
 
+@pytest.mark.sqlite_only  # plants the text straight into the SQLite file
 def test_text_that_only_a_tampered_database_can_hold_is_still_text(cli, done, world):
     """atm strips and checks what it stores; a database written by another tool may hold anything."""
     import sqlite3

@@ -85,7 +85,7 @@ def test_the_examples_in_the_help_run_on_the_sample_data(run_atm, tmp_path, mail
     from tests.conftest import atm_executable
 
     order = ["init", "import", "accounts list", "accounts show", "assets list", "request", "submit", "cancel",
-             "consent", "screen", "status", "export", "notifications", "notifications send"]
+             "consent", "screen", "status", "export", "notifications", "notifications send", "db info", "db copy"]
     commands = dict(all_commands())
     assert set(order) == set(commands)
     script = ["set -euo pipefail"]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests import backends
 from tests.conftest import SAMPLE, atm_executable
 
 SAMPLE_DOC = json.loads(SAMPLE.read_text(encoding="utf-8"))
@@ -97,16 +97,18 @@ def _atm(home: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
                           stdin=subprocess.DEVNULL)
 
 
-def _dump(db: Path) -> list[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
+def _dump(db) -> list[str]:
+    return backends.dump(db)
 
 
 @pytest.fixture
-def db(seeded, tmp_path) -> Path:
+def db(seeded, tmp_path):
+    """The seeded sample for one test: a copy of the file, or (PostgreSQL leg) copied into the test's schema."""
+    if backends.ON_POSTGRES:
+        target = os.environ["ATM_DB"]
+        result = _atm(tmp_path, seeded, "db", "copy", "--to", target)
+        assert result.returncode == 0, result.stderr
+        return target
     copy = tmp_path / "atm.db"
     shutil.copyfile(seeded, copy)
     return copy

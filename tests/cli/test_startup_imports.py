@@ -34,6 +34,7 @@ def imported(*args: str, db: str) -> set[str]:
     ["--as", TARO, "assets", "list", "--account", "acme.co.jp", "--json"],
     ["--as", TARO, "request", "--from", "acme.co.jp", "--to", "acme-osaka.co.jp", "--to-va", "DEFAULT",
      "--same-company", "yes", "--asset", "SO12345678-1", "--dry-run"],
+    ["db", "info", "--json"],
 ])
 def test_an_sqlite_command_never_imports_the_server_libraries(tmp_path, args):
     db = str(tmp_path / "embedded.db")
@@ -49,6 +50,6 @@ def test_a_server_command_does_import_them(db_target):
     """The check sees them when they are loaded: a command on the server imports SQLAlchemy and psycopg."""
     subprocess.run(atm_executable() + ["init"], env=dict(os.environ, ATM_DB=db_target), check=True,
                    capture_output=True, stdin=subprocess.DEVNULL)
-    loaded = imported("init", db=db_target)
+    loaded = imported("db", "info", db=db_target)
     assert {"sqlalchemy", "psycopg"} <= loaded
     assert backends.is_server(db_target)

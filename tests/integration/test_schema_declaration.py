@@ -195,3 +195,13 @@ def test_a_difference_would_be_seen(both, tmp_path):
     assert drift["tables"]["transaction_items"]["indexes"] != decl["tables"]["transaction_items"]["indexes"]
     assert drift["tables"]["users"]["columns"] != decl["tables"]["users"]["columns"]
 
+
+def test_the_copy_order_names_every_declared_table():
+    from atm.storage.copy import TABLES
+
+    assert set(TABLES) | {"atm_migrations"} == {t.name for t in schema.tables()}
+    names = list(TABLES)
+    for table in schema.tables():  # each table after those its foreign keys refer to
+        for fk in table.foreign_key_constraints:
+            if table.name in names:
+                assert names.index(fk.referred_table.name) < names.index(table.name), (table.name, fk)
