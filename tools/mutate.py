@@ -395,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress(f"[{i}/{len(chosen)}] {mutant.name} ({mutant.rule}): {outcome.result} in "
                      f"{outcome.seconds:.1f} s {outcome.first_failure or outcome.detail}".rstrip())
     except KeyboardInterrupt:
-        progress("interrupted; the mutated file was restored")
+        progress("interrupted; every mutated file is back as it was")
         if outcomes:
             print(kill_table(outcomes))
         return 130
