@@ -11,7 +11,7 @@ import pytest
 from atm.domain.errors import StorageError
 from atm.services.importing import import_file
 from atm.services.transfers import RequestSpec, request
-from atm.storage.database import Database
+from atm.storage.database import open_database
 from tests.conftest import write_json
 
 ADMIN = "ops@corp.example"
@@ -35,9 +35,10 @@ def txn_id(uow, tmp_path) -> str:
     return view.txn.id
 
 
-def test_r12_a_chunk_whose_moves_and_items_disagree_is_refused_and_rolled_back_whole(uow, txn_id, db_path):
-    other = Database(str(db_path))
+def test_r12_a_chunk_whose_moves_and_items_disagree_is_refused_and_rolled_back_whole(uow, txn_id, db_target):
+    other = open_database(db_target)
     other.execute("UPDATE assets SET account = 'else.example' WHERE id = 'S2'")  # behind atm's back
+    other.close()
     with pytest.raises(StorageError, match="consistency check"):
         with uow.write():
             txn = uow.transfers.get(txn_id)
