@@ -79,16 +79,22 @@ class UnitOfWork:
             yield self
         except BaseException:
             self.db.rollback()
-            self.transfers.notified.clear()
+            self._notified().clear()
             raise
         if self._committed or not write:
             self.db.commit()
         else:
             self.db.rollback()
-            self.transfers.notified.clear()
-        if self.transfers.notified and self.after_commit is not None:
-            notified, self.transfers.notified = set(self.transfers.notified), set()
-            self.after_commit(self, notified)
+            self._notified().clear()
+        notified = self._notified()
+        if notified and self.after_commit is not None:
+            self.transfers.notified = set()
+            self.after_commit(self, set(notified))
+
+    def _notified(self) -> set:
+        """Transactions whose parties the block notified; a block that never touched transfers has none (and
+        does not load the transfer code to say so)."""
+        return self.__dict__["transfers"].notified if "transfers" in self.__dict__ else set()
 
     def commit(self) -> None:
         self._committed = True
