@@ -30,14 +30,13 @@ import pickle
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (sibling scripts, importable once their folder is on sys.path)
-    Figure, Report, cleanup, find_atm, finish, python_of, run, run_measured,
+    Figure, Report, add_common_args, cleanup, find_atm, finish, make_workdir, python_of, run, run_measured,
 )
 from bench_transfer import ADMIN, SOURCE, TARGET, TARGET_VA, World, step_world  # noqa: E402
 
@@ -213,11 +212,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                                                                   "(default 100,000)")
     parser.add_argument("--runs", type=int, default=3, metavar="R",
                         help="rounds of export and baseline X, alternating (default 3); medians are compared")
-    parser.add_argument("--workdir", type=Path, help="where to write files (default: a new temporary directory)")
-    parser.add_argument("--atm", help="the atm executable (default: the atm next to this Python)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated files")
-    parser.add_argument("--seed", type=int, default=20240601, help="random seed of the generator")
-    parser.add_argument("--json-out", type=Path, metavar="FILE", help="also save the figures as JSON")
+    add_common_args(parser)
     args = parser.parse_args(argv)
     if args.assets < 2:
         parser.error("--assets must be at least 2")
@@ -230,9 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     atm = find_atm(args.atm)
     python = python_of(atm)
-    own_dir = args.workdir is None
-    workdir = Path(tempfile.mkdtemp(prefix="atm-bench-export-")) if own_dir else args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir, own_dir = make_workdir(args.workdir, "atm-bench-export-")
     env = {**os.environ, "ATM_DB": str(workdir / "atm.db"), "ATM_USER": ADMIN, "COLUMNS": "100"}
     env.pop("ATM_LOCK_TIMEOUT", None)
     report = Report({"assets": args.assets, "runs": args.runs, "seed": args.seed, "atm": str(atm), "python": python,

@@ -693,16 +693,28 @@ def check_lookups(commands: dict[str, list[str]], env: dict[str, str], p: Probes
 # --- main ------------------------------------------------------------------------------------
 
 
+def add_common_args(parser: argparse.ArgumentParser, *, keep: str = "keep the generated files") -> None:
+    """The options every benchmark script takes."""
+    parser.add_argument("--workdir", type=Path, help="where to write files (default: a new temporary directory)")
+    parser.add_argument("--atm", help="the atm executable (default: the atm next to this Python)")
+    parser.add_argument("--keep", action="store_true", help=keep)
+    parser.add_argument("--seed", type=int, default=20240601, help="random seed of the generator")
+    parser.add_argument("--json-out", type=Path, metavar="FILE", help="also save the figures as JSON")
+
+
+def make_workdir(given: Path | None, prefix: str) -> tuple[Path, bool]:
+    """The folder to write into, and whether this run made it (and so removes it whole)."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix)) if given is None else given.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    return workdir, given is None
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assets", type=int, default=1_000_000, metavar="N", help="assets to generate (default 1,000,000)")
-    parser.add_argument("--workdir", type=Path, help="where to write files (default: a new temporary directory)")
-    parser.add_argument("--atm", help="the atm executable (default: the atm next to this Python)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    add_common_args(parser)
     parser.add_argument("--runs", type=int, default=15, help="timed runs per start-up figure (default 15)")
     parser.add_argument("--warmups", type=int, default=2, help="untimed warm-up runs (default 2)")
-    parser.add_argument("--seed", type=int, default=20240601, help="random seed of the generator")
-    parser.add_argument("--json-out", type=Path, metavar="FILE", help="also save the figures as JSON")
     args = parser.parse_args(argv)
     if args.assets < 2:
         parser.error("--assets must be at least 2")
@@ -732,9 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     atm = find_atm(args.atm)
     python = python_of(atm)
-    own_dir = args.workdir is None
-    workdir = Path(tempfile.mkdtemp(prefix="atm-bench-")) if own_dir else args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir, own_dir = make_workdir(args.workdir, "atm-bench-")
     atm_db = workdir / "atm.db"
     env = {**os.environ, "ATM_DB": str(atm_db), "ATM_USER": ADMIN, "COLUMNS": "100"}
     env.pop("ATM_LOCK_TIMEOUT", None)

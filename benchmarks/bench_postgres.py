@@ -28,13 +28,14 @@ import json
 import os
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_foundation import Figure, Report, cleanup, find_atm, finish, run, run_measured  # noqa: E402
+from bench_foundation import (  # noqa: E402
+    Figure, Report, add_common_args, cleanup, find_atm, finish, make_workdir, run, run_measured,
+)
 from bench_transfer import (  # noqa: E402
     ADMIN, SOURCE, SOURCE_VA, TARGET, TARGET_VA, TRANSFER_MAX_RATIO, World, write_world,
 )
@@ -170,11 +171,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--server", default=os.environ.get("ATM_BENCH_SERVER", DEFAULT_SERVER), metavar="URL",
                         help=f"a database on the server whose user may CREATE DATABASE (default {DEFAULT_SERVER})")
     parser.add_argument("--assets", type=int, default=100_000, metavar="N", help="assets to transfer (default 100,000)")
-    parser.add_argument("--workdir", type=Path, help="where to write files (default: a new temporary directory)")
-    parser.add_argument("--atm", help="the atm executable (default: the atm next to this Python)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated files and both databases")
-    parser.add_argument("--seed", type=int, default=20240601, help="random seed of the generator")
-    parser.add_argument("--json-out", type=Path, metavar="FILE", help="also save the figures as JSON")
+    add_common_args(parser, keep="keep the generated files and both databases")
     args = parser.parse_args(argv)
     if args.assets < 2:
         parser.error("--assets must be at least 2")
@@ -184,9 +181,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     atm = find_atm(args.atm)
-    own_dir = args.workdir is None
-    workdir = Path(tempfile.mkdtemp(prefix="atm-bench-postgres-")) if own_dir else args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir, own_dir = make_workdir(args.workdir, "atm-bench-postgres-")
     tag = secrets.token_hex(3)
     url, copy_url = database_url(args.server, f"atm_bench_{tag}"), database_url(args.server, f"atm_bench_{tag}_p")
     with psycopg.connect(args.server, autocommit=True) as conn:

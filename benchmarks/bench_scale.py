@@ -38,9 +38,9 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (the sibling scripts, importable once their folder is on sys.path)
-    BARE_APP, INSERT_ASSET, INSERT_MINOR, PLAIN_SCHEMA, Figure, Report, atm_schema, device_row, fail, find_atm,
-    finish, iter_devices, iter_licenses, license_row, listed, maxrss_mb, python_of, remove_db, run, split_counts,
-    time_round_robin,
+    BARE_APP, INSERT_ASSET, INSERT_MINOR, PLAIN_SCHEMA, Figure, Report, add_common_args, atm_schema, device_row,
+    fail, find_atm, finish, iter_devices, iter_licenses, license_row, listed, make_workdir, maxrss_mb, python_of,
+    remove_db, run, split_counts, time_round_robin,
 )
 from bench_transfer import (  # noqa: E402
     ADMIN, SOURCE, TARGET, TARGET_VA, placed, transaction_state, transferable, write_world,
@@ -273,11 +273,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="100000,1000000", help="asset counts, smallest first (default "
                                                                    "100000,1000000)")
     parser.add_argument("--runs", type=int, default=15, help="timed runs of the start-up figures (default 15)")
-    parser.add_argument("--workdir", type=Path, help="where to write files (default: a new temporary directory)")
-    parser.add_argument("--atm", help="the atm executable (default: the atm next to this Python)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated files")
-    parser.add_argument("--seed", type=int, default=20240601, help="random seed of the generator")
-    parser.add_argument("--json-out", type=Path, metavar="FILE", help="also save the figures as JSON")
+    add_common_args(parser)
     args = parser.parse_args(argv)
     try:
         args.sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
@@ -291,9 +287,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     atm = find_atm(args.atm)
-    own_dir = args.workdir is None
-    workdir = Path(tempfile.mkdtemp(prefix="atm-bench-scale-")) if own_dir else args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir, own_dir = make_workdir(args.workdir, "atm-bench-scale-")
     report = Report({"sizes": args.sizes, "seed": args.seed, "atm": str(atm), "workdir": str(workdir),
                      "platform": sys.platform, "sqlite": sqlite3.sqlite_version})
     print(f"atm: {atm}\nworkdir: {workdir}\nSQLite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}")

@@ -26,7 +26,6 @@ import json
 import os
 import sqlite3
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +34,8 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (the sibling script, importable once its folder is on sys.path)
-    Figure, Report, cleanup, find_atm, finish, iter_devices, iter_licenses, remove_db, run, run_measured,
-    split_counts, write_array,
+    Figure, Report, add_common_args, cleanup, find_atm, finish, iter_devices, iter_licenses, make_workdir,
+    remove_db, run, run_measured, split_counts, write_array,
 )
 
 # --- targets -----------------------------------------------------------------
@@ -233,11 +232,7 @@ def step_transfer(atm: Path, env: dict[str, str], workdir: Path, world: World, b
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assets", type=int, default=100_000, metavar="N", help="assets to transfer (default 100,000)")
-    parser.add_argument("--workdir", type=Path, help="where to write files (default: a new temporary directory)")
-    parser.add_argument("--atm", help="the atm executable (default: the atm next to this Python)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated files")
-    parser.add_argument("--seed", type=int, default=20240601, help="random seed of the generator")
-    parser.add_argument("--json-out", type=Path, metavar="FILE", help="also save the figures as JSON")
+    add_common_args(parser)
     args = parser.parse_args(argv)
     if args.assets < 2:
         parser.error("--assets must be at least 2")
@@ -247,9 +242,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     atm = find_atm(args.atm)
-    own_dir = args.workdir is None
-    workdir = Path(tempfile.mkdtemp(prefix="atm-bench-transfer-")) if own_dir else args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir, own_dir = make_workdir(args.workdir, "atm-bench-transfer-")
     env = {**os.environ, "ATM_DB": str(workdir / "atm.db"), "ATM_USER": ADMIN, "COLUMNS": "100"}
     env.pop("ATM_LOCK_TIMEOUT", None)
     report = Report({"assets": args.assets, "seed": args.seed, "atm": str(atm), "workdir": str(workdir),

@@ -7,7 +7,6 @@ terminal instead of being read. `visible` shows such characters escaped, and ric
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from dataclasses import dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from atm.domain.model import Asset, Device, License
+from atm.domain.model import Asset, License
 
 
 class Reason(str, Enum):

@@ -112,7 +112,22 @@ def translate(exc: sqlite3.Error, where: str) -> StorageError:
     return StorageError(f"database error on {where}: {text}")
 
 
-class Database:
+class Transactional:
+    """What both stores share: `transaction()` over their own begin, commit and rollback."""
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator["Transactional"]:
+        """Run the block in one transaction; an exception rolls it back."""
+        self.begin(write=write)
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+
+class Database(Transactional):
     """One connection to an atm database file."""
 
     dialect = SQLITE
@@ -231,17 +246,6 @@ class Database:
     @property
     def in_transaction(self) -> bool:
         return self.conn.in_transaction
-
-    @contextmanager
-    def transaction(self, *, write: bool) -> Iterator["Database"]:
-        """Run the block in one transaction; an exception rolls it back."""
-        self.begin(write=write)
-        try:
-            yield self
-        except BaseException:
-            self.rollback()
-            raise
-        self.commit()
 
     def data_version(self) -> int | None:
         """Changes when another connection commits (never for this one's own commits); None: unknown."""

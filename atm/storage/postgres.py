@@ -25,14 +25,13 @@ How the guarantees of the SQLite file hold here, where there is no whole-databas
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Sequence
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
 from atm.domain.errors import InvalidInput
-from atm.storage.database import lock_timeout, redact_url
+from atm.storage.database import Transactional, lock_timeout, redact_url
 from atm.storage.dialect import POSTGRESQL, pyformat
 from atm.storage.errors import (
     ConstraintViolation, DatabaseLocked, DatabaseMissing, ForeignDatabase, StorageError,
@@ -50,7 +49,7 @@ def driver_url(url: str) -> str:
     return f"postgresql+psycopg://{rest}"
 
 
-class PostgresDatabase:
+class PostgresDatabase(Transactional):
     """One connection to an atm database on a PostgreSQL server (the tables of the connection's schema)."""
 
     dialect = POSTGRESQL
@@ -159,16 +158,6 @@ class PostgresDatabase:
     @property
     def in_transaction(self) -> bool:
         return self.conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
-
-    @contextmanager
-    def transaction(self, *, write: bool) -> Iterator["PostgresDatabase"]:
-        self.begin(write=write)
-        try:
-            yield self
-        except BaseException:
-            self.rollback()
-            raise
-        self.commit()
 
     def data_version(self) -> int | None:
         """Unknown here: PostgreSQL cannot tell cheaply whether another connection wrote, so callers re-check."""

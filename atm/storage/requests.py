@@ -88,7 +88,7 @@ class RequestStage:
             where.insert(2, "a.virtual_account != ?")
             params.insert(1, source_va)
         rows = self.db.execute(
-            f"SELECT r.seq, r.given, v.ssm_onprem, act.transaction_id, "
+            "SELECT r.seq, r.given, v.ssm_onprem, act.transaction_id, "
             + ", ".join(f"a.{c}" for c in ASSET_COLUMNS)
             + f" FROM {STAGE} r LEFT JOIN assets a ON a.id = r.asset"
             " LEFT JOIN virtual_accounts v ON v.account = a.account AND v.name = a.virtual_account"

@@ -12,8 +12,8 @@ import subprocess
 import pytest
 
 from tests import backends
-from tests.cli.test_rules import ACME, locate, make_request, request_args
-from tests.conftest import LEGAL, PARTNER, SAMPLE, TARO, atm_executable, write_json
+from tests.cli.test_rules import ACME, make_request, request_args
+from tests.conftest import PARTNER, SAMPLE, TARO, atm_executable, write_json
 
 ESC = "\x1b[31m"
 
@@ -39,7 +39,7 @@ def refused(result, code: int, *words: str) -> str:
     (["assets", "list", "--account", ACME, "--search", f"x{ESC}"], "--search"),
     (["assets", "list", "--account", ACME, "--serial", "FOC\x9b1"], "--serial"),  # C1 CSI
     (request_args(f"SO1{ESC}"), "--asset"),
-    (["request", "--from", ACME, "--to", f"acme-osaka.co.jp\x07", "--to-va", "DEFAULT", "--same-company", "yes",
+    (["request", "--from", ACME, "--to", "acme-osaka.co.jp\x07", "--to-va", "DEFAULT", "--same-company", "yes",
       "--asset", "SO12345678-3"], "--to"),
     (["cancel", "ATM-AAAAA-AAAAA", "--reason", f"typo{ESC}"], "--reason"),
     (["screen", "ATM-AAAAA-AAAAA", "--reject", "--reason", "bad\x00"], "--reason"),

@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.cli.test_rules import JOHN, KEN, cross_request, make_request
-from tests.conftest import BOB, PETER, TARO, write_json
+from tests.conftest import BOB, PETER, write_json
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
 SUM = "@SUM(A1)"
