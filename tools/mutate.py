@@ -45,6 +45,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MUTANTS = "tools/mutants.toml"
 DEFAULT_PYTEST_ARGS = "-x -q -p no:cacheprovider"
 DEFAULT_TIMEOUT = 300.0
+# With -x the first failing test ends a mutant's run, so the tests that kill most mutants soonest run first
+# (the rule tests), and the slow property test last. pytest folds a file into a later folder argument, so the
+# order is given file by file; a --pytest-args that names tests of its own is left as it is.
+TESTS_FIRST = ("tests/unit", "tests/cli/test_mutation_survivors.py", "tests/cli/test_rules.py",
+               "tests/cli/test_reimport.py", "tests/cli/test_edges.py", "tests/cli/test_export.py")
+TESTS_LAST = ("tests/integration/test_workflow_stateful.py",)
 MUTANT_KEYS = {"name", "rule", "file", "original", "replacement", "note", "equivalent", "timeout_is_kill"}
 REQUIRED_KEYS = ("name", "rule", "file", "original", "replacement")
 RULE_NUMBER = re.compile(r"R(\d+)", re.IGNORECASE)
@@ -232,6 +238,24 @@ def first_failure(output: str) -> str:
 # --- running the suite ------------------------------------------------------------------------------
 
 
+def ordered_tests(root: Path) -> list[str]:
+    """Every test file under `root`/tests, those likeliest to kill a mutant first (see TESTS_FIRST)."""
+    def files(entry: str) -> list[str]:
+        path = root / entry
+        found = sorted(path.rglob("test_*.py")) if path.is_dir() else [path] if path.is_file() else []
+        return [f.relative_to(root).as_posix() for f in found]
+
+    first = [f for entry in TESTS_FIRST for f in files(entry)]
+    last = [f for entry in TESTS_LAST for f in files(entry)]
+    rest = [f for f in files("tests") if f not in first and f not in last]
+    return first + rest + last
+
+
+def names_tests(pytest_args: Sequence[str]) -> bool:
+    return any(not a.startswith("-") and (a.startswith("tests") or a.endswith(".py") or "::" in a)
+               for a in pytest_args)
+
+
 def pytest_runner(root: Path, python: str, pytest_args: Sequence[str], timeout: float) -> Runner:
     """Run pytest in its own process group, so that a timeout or Ctrl-C ends every process it started."""
 
@@ -346,6 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         mutants = load_mutants(args.mutants or root / DEFAULT_MUTANTS)
         chosen = select(mutants, args.only)
         pytest_args = shlex.split(args.pytest_args)
+        if not names_tests(pytest_args):
+            pytest_args += ordered_tests(root)
         if args.list:
             rows = [(m.name, m.rule, m.file, "equivalent" if m.equivalent else (applicability(root, m) or "applies"))
                     for m in chosen]

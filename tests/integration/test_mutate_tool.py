@@ -264,3 +264,23 @@ def test_list_shows_each_mutant_and_whether_it_applies(project):
     rows = {line.split()[0]: line for line in done.stdout.splitlines()[2:]}
     assert rows["one-is-seven"].endswith("applies") and "found 0 times" in rows["gone"]
     assert rows["same-thing"].endswith("equivalent")
+
+
+def test_the_default_run_orders_every_test_file_once_with_the_rule_tests_first_and_the_slow_property_last():
+    root = TOOL.parents[1]
+    order = mutate.ordered_tests(root)
+    on_disk = sorted(p.relative_to(root).as_posix() for p in (root / "tests").rglob("test_*.py"))
+    assert sorted(order) == on_disk and len(order) == len(set(order))
+    assert order.index("tests/cli/test_rules.py") < order.index("tests/cli/test_accounts_assets.py")
+    assert order[-1] == "tests/integration/test_workflow_stateful.py"
+    assert all(f.startswith("tests/unit/") for f in order[:3])
+
+
+@pytest.mark.parametrize("args, named", [
+    (["-x", "-q", "-p", "no:cacheprovider"], False),
+    (["-x", "--hypothesis-seed=0", "-k", "r5"], False),
+    (["-x", "tests/unit"], True),
+    (["tests/cli/test_rules.py::test_r3_a_transfer_to_the_same_account_and_va_is_refused"], True),
+])
+def test_tests_named_in_the_pytest_arguments_are_kept_as_given(args, named):
+    assert mutate.names_tests(args) is named
