@@ -55,6 +55,19 @@ def test_no_doc_cites_the_team_specification_or_anything_outside_the_repository(
         assert outside not in text, f"{path.name} mentions {outside!r}: the docs must stand alone"
 
 
+SOURCES = [p for folder in ("atm", "tests", "tools", "benchmarks", ".ci") for p in sorted((ROOT / folder).rglob("*"))
+           if p.is_file() and (p.suffix in (".py", ".toml", ".md", ".sql") or p.parent.name == ".ci")
+           and "__pycache__" not in p.parts and p != Path(__file__).resolve()]
+
+
+def test_no_source_file_cites_the_team_specification_either():
+    """Code, tests and tools point readers at docs/, which they have, never at a specification they do not."""
+    assert len(SOURCES) > 50  # the walk found the project
+    offenders = [f"{p.relative_to(ROOT)}: {outside}" for p in SOURCES for outside in ("SPEC", "../shared", "STYLE.md")
+                 if outside in p.read_text(encoding="utf-8", errors="replace")]
+    assert not offenders, offenders
+
+
 def _slug(heading: str) -> str:
     """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")

@@ -31,11 +31,13 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -51,7 +53,9 @@ DEFAULT_TIMEOUT = 300.0
 TESTS_FIRST = ("tests/unit", "tests/cli/test_mutation_survivors.py", "tests/cli/test_rules.py",
                "tests/cli/test_reimport.py", "tests/cli/test_edges.py", "tests/cli/test_export.py")
 TESTS_LAST = ("tests/integration/test_workflow_stateful.py",)
-MUTANT_KEYS = {"name", "rule", "file", "original", "replacement", "note", "equivalent", "timeout_is_kill"}
+MUTANT_KEYS = {"name", "rule", "file", "original", "replacement", "note", "equivalent", "timeout_is_kill", "leg"}
+LEGS = ("sqlite", "postgresql")  # the database the suite runs on for a mutant (see --server)
+DEFAULT_SERVER = "postgresql://root@127.0.0.1:5432/test"
 REQUIRED_KEYS = ("name", "rule", "file", "original", "replacement")
 RULE_NUMBER = re.compile(r"R(\d+)", re.IGNORECASE)
 RULES = range(1, 16)
@@ -73,6 +77,7 @@ class Mutant:
     note: str = ""
     equivalent: str | None = None  # why no test can tell it from the original
     timeout_is_kill: str | None = None  # why a hang is the expected way this mutant shows
+    leg: str = "sqlite"  # "postgresql": team-mode code, which only the suite's PostgreSQL leg runs
 
 
 @dataclass
@@ -113,6 +118,8 @@ def load_mutants(path: Path) -> list[Mutant]:
         for key in ("note", "equivalent", "timeout_is_kill"):
             if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
                 raise UsageError(f"{where}: {key} must be a non-empty reason (text)")
+        if raw.get("leg", "sqlite") not in LEGS:
+            raise UsageError(f"{where}: leg must be one of {', '.join(LEGS)}")
         mutant = Mutant(**raw)
         if mutant.name in seen:
             raise UsageError(f"{where}: the name {mutant.name!r} is used twice")
@@ -256,12 +263,13 @@ def names_tests(pytest_args: Sequence[str]) -> bool:
                for a in pytest_args)
 
 
-def pytest_runner(root: Path, python: str, pytest_args: Sequence[str], timeout: float) -> Runner:
+def pytest_runner(root: Path, python: str, pytest_args: Sequence[str], timeout: float,
+                  extra_env: dict[str, str] | None = None) -> Runner:
     """Run pytest in its own process group, so that a timeout or Ctrl-C ends every process it started."""
 
     def run() -> tuple[int | None, str]:
         with tempfile.TemporaryDirectory(prefix="mutate-hypothesis-") as examples:
-            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
+            env = dict(os.environ, **(extra_env or {}), PYTHONDONTWRITEBYTECODE="1",
                        # Each mutant starts without the examples another mutant made fail.
                        HYPOTHESIS_STORAGE_DIRECTORY=examples)
             proc = subprocess.Popen([python, "-m", "pytest", *pytest_args, "-rfE"], cwd=root, env=env,
@@ -280,6 +288,16 @@ def pytest_runner(root: Path, python: str, pytest_args: Sequence[str], timeout: 
                 raise
 
     return run
+
+
+def server_answers(url: str, timeout: float = 3.0) -> bool:
+    """Whether something listens where a postgresql:// URL points (the suite itself says if it is PostgreSQL)."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "localhost", parts.port or 5432), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -355,6 +373,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="Mutate even when the mutated folders have uncommitted changes.")
     parser.add_argument("--no-baseline", action="store_true",
                         help="Skip the first run of the suite without any mutant.")
+    parser.add_argument("--server", default=os.environ.get("ATM_TEST_DB") or DEFAULT_SERVER, metavar="URL",
+                        help="The PostgreSQL server of the mutants whose leg is postgresql (default $ATM_TEST_DB, "
+                             f"else {DEFAULT_SERVER}); the suite runs there with ATM_TEST_DB=URL.")
     parser.add_argument("--run-equivalent", action="store_true",
                         help="Also run the mutants listed as equivalent (a test that kills one disproves it).")
     args = parser.parse_args(argv)
@@ -391,6 +412,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cache_dirs = [root / d for d in top_dirs]
     run = pytest_runner(root, sys.executable, pytest_args, args.timeout)
+    on_server = [m for m in chosen if m.leg == "postgresql" and (args.run_equivalent or not m.equivalent)]
+    server_up = bool(on_server) and server_answers(args.server)
+    runners = {"sqlite": run, "postgresql": pytest_runner(root, sys.executable, pytest_args, args.timeout,
+                                                          {"ATM_TEST_DB": args.server})}
     previous = signal.signal(signal.SIGTERM, _terminate)
     started = time.monotonic()
     outcomes: list[Outcome] = []
@@ -406,12 +431,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  f"{'timeout' if code is None else code}); fix it first\n")
                 return 2
             progress(f"baseline: passed in {time.monotonic() - t0:.1f} s")
+            if server_up:
+                progress(f"baseline on the PostgreSQL leg ({len(on_server)} mutants need it) ...")
+                code, output = runners["postgresql"]()
+                if code != 0:
+                    sys.stderr.write(output[-3000:] + "\n")
+                    sys.stderr.write(f"Error: the suite does not pass on {args.server} without mutants; fix it "
+                                     "first, or leave out the postgresql mutants\n")
+                    return 2
         for i, mutant in enumerate(chosen, start=1):
             if mutant.equivalent and not args.run_equivalent:
                 outcome = Outcome(mutant.name, mutant.rule, mutant.file, "equivalent", 0.0,
                                   detail=f"equivalent: {mutant.equivalent}")
+            elif mutant.leg == "postgresql" and not server_up:
+                outcome = Outcome(mutant.name, mutant.rule, mutant.file, "error", 0.0,
+                                  detail=f"needs the PostgreSQL leg: nothing answers at {args.server} (--server)")
             else:
-                outcome = run_mutant(root, mutant, run, cache_dirs=cache_dirs)
+                outcome = run_mutant(root, mutant, runners[mutant.leg], cache_dirs=cache_dirs)
                 if mutant.equivalent and outcome.result == "survived":
                     outcome.result, outcome.detail = "equivalent", f"equivalent: {mutant.equivalent}"
                 elif mutant.equivalent and outcome.result == "killed":

@@ -1,4 +1,4 @@
-"""Writers that meet on the same rows, as real processes on one database (R5, R10, R12; SPEC section 4).
+"""Writers that meet on the same rows, as real processes on one database (R5, R10, R12; docs/exit-codes.md).
 
 On an SQLite file the write lock orders them; on a server (the PostgreSQL leg) row locks and the import's
 table lock do. Either way the outcome is one of the orders in which they could have run one after the other.

@@ -1,7 +1,7 @@
 """The status machine (R7-R12) against the guide's diagram, with the edges written out here by hand.
 
 Other tests read the allowed moves from `TRANSITIONS` itself, so they cannot
-disagree with it; these take the expected edges from SPEC section 3 instead,
+disagree with it; these take the expected edges from docs/statuses.md instead,
 in the guide's own labels, and check both directions: every edge listed here
 is allowed, every other (status, action) pair is refused (so an ended
 transaction allows nothing, R9).
@@ -20,7 +20,7 @@ from atm.domain.transfer import (
 AT = datetime(2026, 11, 29, tzinfo=timezone.utc)
 AWAITING = "Submitted – Awaiting Transferor/Transferee consent"
 
-# The guide's statuses in SPEC order, with their JSON state codes.
+# The guide's statuses in the order of docs/statuses.md, with their JSON state codes.
 GUIDE_STATUSES = [
     ("Validation Initiated", "validation_initiated"),
     ("Validation Completed", "validation_completed"),
@@ -36,7 +36,7 @@ GUIDE_STATUSES = [
 ]
 END_LABELS = {"Transfer Completed", "Transfer Completed with Failure", "Compliance Screening Rejected", "Cancelled"}
 
-# SPEC section 3, edge by edge: (from, action, to).
+# docs/statuses.md, edge by edge: (from, action, to).
 GUIDE_EDGES = [
     ("Validation Initiated", "validate", "Validation Completed"),
     ("Validation Completed", "await_submission", "Pending Submission"),
