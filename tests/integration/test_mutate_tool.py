@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import py_compile
 import subprocess
 import sys
@@ -189,8 +190,10 @@ def test_only_picks_by_name_or_rule_and_refuses_what_names_nothing(project):
 
 
 def run_tool(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "ATM_TEST_DB"}  # the tool's own legs, on either leg
     return subprocess.run([sys.executable, str(TOOL), "--root", str(project), "--mutants",
-                           str(project / "mutants.toml"), *args], capture_output=True, text=True, timeout=120)
+                           str(project / "mutants.toml"), *args], capture_output=True, text=True, timeout=120,
+                          env=env)
 
 
 def test_a_run_prints_the_kill_table_and_fails_while_a_mutant_survives(project, tmp_path):
@@ -284,3 +287,50 @@ def test_the_default_run_orders_every_test_file_once_with_the_rule_tests_first_a
 ])
 def test_tests_named_in_the_pytest_arguments_are_kept_as_given(args, named):
     assert mutate.names_tests(args) is named
+
+
+def test_a_bad_leg_is_refused(tmp_path):
+    (tmp_path / "m.toml").write_text('[[mutant]]\nname = "m"\nrule = "R1"\nfile = "a.py"\noriginal = "x"\n'
+                                     'replacement = "y"\nleg = "oracle"\n')
+    with pytest.raises(mutate.UsageError, match="leg must be one of sqlite, postgresql"):
+        mutate.load_mutants(tmp_path / "m.toml")
+
+
+LEG_MUTANTS = """
+[[mutant]]
+name = "on-the-file"
+rule = "R1"
+file = "calc/core.py"
+original = "# two"
+replacement = "# 2"
+
+[[mutant]]
+name = "on-the-server"
+rule = "R1"
+leg = "postgresql"
+file = "calc/core.py"
+original = "# two"
+replacement = "# 2"
+"""
+
+
+def test_a_postgresql_mutant_runs_the_suite_against_the_server_and_is_never_run_without_one(project, tmp_path):
+    import socket
+
+    # The project's suite fails when it is pointed at a server: only the postgresql mutant's run is.
+    (project / "tests" / "test_leg.py").write_text(
+        "import os\n\n\ndef test_the_file_leg():\n    assert 'ATM_TEST_DB' not in os.environ\n")
+    (project / "mutants.toml").write_text(LEG_MUTANTS)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        server = f"postgresql://root@127.0.0.1:{listener.getsockname()[1]}/test"
+        done = run_tool(project, "--allow-dirty", "--no-baseline", "--server", server, "--json-out",
+                        str(tmp_path / "up.json"))
+    results = {r["name"]: r["result"] for r in json.loads((tmp_path / "up.json").read_text())["results"]}
+    assert results == {"on-the-file": "survived", "on-the-server": "killed"}, done.stdout + done.stderr
+    # Nothing listens on the port any more: the mutant is not run and is not a kill.
+    done = run_tool(project, "--allow-dirty", "--no-baseline", "--server", server, "--only", "on-the-server")
+    assert done.returncode == 1
+    assert "needs the PostgreSQL leg: nothing answers at" in done.stdout
+    assert (project / "calc" / "core.py").read_text() == CORE
