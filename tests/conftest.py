@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -145,6 +146,13 @@ def atm_executable() -> list[str]:
         return [str(script)]
     found = shutil.which("atm")
     return [found] if found else [sys.executable, "-m", "atm"]
+
+
+def interruptible() -> None:
+    """`preexec_fn` for a child a test will Ctrl-C: SIGINT as at a terminal. A suite started as a background
+    job of a non-interactive shell has SIGINT ignored, and a child Python keeps it ignored (so no
+    KeyboardInterrupt would ever reach atm's handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests import backends
-from tests.conftest import atm_executable, write_json
+from tests.conftest import atm_executable, interruptible, write_json
 
 ADMIN = "ops@corp.example"
 EAST, WEST = "east.corp.example", "west.corp.example"  # two SAs of one company
@@ -106,7 +106,7 @@ def start_atm(*args: str, env: dict | None = None) -> subprocess.Popen:
     """Start `atm` without waiting (the test's ATM_DB comes from the environment)."""
     full_env = dict(os.environ, ATM_USER=ADMIN, **(env or {}))
     return subprocess.Popen(atm_executable() + list(args), env=full_env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
 
 
 def finish(procs: list[subprocess.Popen], timeout: float = 300) -> list[tuple[int, str, str]]:

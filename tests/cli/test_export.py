@@ -386,7 +386,7 @@ def test_ctrl_c_or_kill_during_a_real_export_leaves_no_file(run_atm, tmp_path):
     import subprocess
     import time
 
-    from tests.conftest import atm_executable
+    from tests.conftest import atm_executable, interruptible
 
     devices = [{"serial_number": f"SER{i:06d}", "pid": "C9300-24T", "account": SRC, "virtual_account": "+1",
                 "host_id": f"H{i}", "uuid": f"u-{i}"} for i in range(20_000)]
@@ -399,7 +399,8 @@ def test_ctrl_c_or_kill_during_a_real_export_leaves_no_file(run_atm, tmp_path):
                   "--assets-file", str(ids)).stdout.strip()
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 130)):
         proc = subprocess.Popen(atm_executable() + ["--as", ANN, "export", txn, "-o", "big.xlsx"], cwd=tmp_path,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=interruptible)
         deadline = time.monotonic() + 60
         while not list(tmp_path.glob(".big.xlsx.*.part")) and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.005)
