@@ -37,7 +37,7 @@ from bench_foundation import (  # noqa: E402
     Figure, Report, add_common_args, cleanup, find_atm, finish, make_workdir, run, run_measured,
 )
 from bench_transfer import (  # noqa: E402
-    ADMIN, SOURCE, SOURCE_VA, TARGET, TARGET_VA, TRANSFER_MAX_RATIO, World, write_world,
+    ADMIN, SOURCE, SOURCE_VA, TARGET, TARGET_VA, TRANSFER_MAX_RATIO, World, check_moved, write_world,
 )
 
 import psycopg  # noqa: E402  (an atm dependency; after the sibling imports so their errors come first)
@@ -155,12 +155,7 @@ def step_transfer(atm: Path, env: dict[str, str], url: str, world: World, baseli
     report.add(Figure("atm assets/s (request + submit)", n / total, "rows/s"))
     report.add(Figure("atm request peak RSS", req.peak_rss_mb, "MiB"))
     report.add(Figure("atm submit peak RSS", sub.peak_rss_mb, "MiB"))
-    state, counts = transaction_state(url, txn)
-    where = placed(url)
-    ok = state == "transfer_completed" and counts == {"transferred": n} and where == {(TARGET, TARGET_VA): n}
-    report.add(Figure("assets at the target after atm", where.get((TARGET, TARGET_VA), 0), "rows",
-                      target=f"= {n:,}, all items transferred", passed=ok,
-                      note="" if ok else f"state {state}, items {counts}, assets {where}"))
+    check_moved(report, n, *transaction_state(url, txn), placed(url))
 
 
 # --- main ----------------------------------------------------------------------------------------------

@@ -218,8 +218,11 @@ def step_transfer(atm: Path, env: dict[str, str], workdir: Path, world: World, b
     report.add(Figure("atm assets/s (request + submit)", n / total, "rows/s"))
     report.add(Figure("atm request peak RSS", req.peak_rss_mb, "MiB"))
     report.add(Figure("atm submit peak RSS", sub.peak_rss_mb, "MiB"))
-    state, counts = transaction_state(workdir / "atm.db", txn)
-    where = placed(workdir / "atm.db")
+    check_moved(report, n, *transaction_state(workdir / "atm.db", txn), placed(workdir / "atm.db"))
+
+
+def check_moved(report: Report, n: int, state: str, counts: dict, where: dict) -> None:
+    """The figure that says atm did the job: the transaction completed and all n assets sit at the target."""
     ok = state == "transfer_completed" and counts == {"transferred": n} and where == {(TARGET, TARGET_VA): n}
     report.add(Figure("assets at the target after atm", where.get((TARGET, TARGET_VA), 0), "rows",
                       target=f"= {n:,}, all items transferred", passed=ok,
