@@ -253,8 +253,8 @@ class Transaction:
         if not same_company:
             txn.consents = {TRANSFEROR: Consent(TRANSFEROR), TRANSFEREE: Consent(TRANSFEREE)}
         txn.new_events.append(Event(at, requested_by, None, Status.VALIDATION_INITIATED,
-                                    f"Submit for Review: {item_count} asset(s)"))
-        txn.apply(Action.VALIDATE, actor=requested_by, at=at, note=f"R5 checked for {item_count} asset(s)")
+                                    f"Submit for Review: {item_count:,} asset(s)"))
+        txn.apply(Action.VALIDATE, actor=requested_by, at=at, note=f"R5 checked for {item_count:,} asset(s)")
         txn.apply(Action.AWAIT_SUBMISSION, actor=requested_by, at=at)
         return txn
 

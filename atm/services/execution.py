@@ -103,15 +103,15 @@ def _finish(uow: UnitOfWork, txn: Transaction, *, actor: str, at: datetime) -> d
         counts[result] = counts.get(result, 0) + n
     moved, failed = counts.get("transferred", 0), counts.get("failed", 0)
     action = Action.COMPLETE_WITH_FAILURE if failed else Action.COMPLETE
-    txn.apply(action, actor=actor, at=at, note=f"{moved} transferred, {failed} failed")
+    txn.apply(action, actor=actor, at=at, note=f"{moved:,} transferred, {failed:,} failed")
     uow.transfers.release_items(txn.id, pending_result="not_transferred")
     uow.transfers.save(txn)
     if failed:
         uow.transfers.notify(txn.id, [txn.requested_by], "failed",
-                             f"{txn.id}: Transfer Completed with Failure: {moved} moved to {txn.target_account}, "
-                             f"{failed} failed (see atm status {txn.id})", at)
+                             f"{txn.id}: Transfer Completed with Failure: {moved:,} moved to {txn.target_account}, "
+                             f"{failed:,} failed (see atm status {txn.id})", at)
     else:
         uow.transfers.notify(txn.id, [txn.requested_by], "completed",
-                             f"{txn.id}: Transfer Completed: {moved} asset(s) moved to {txn.target_account} / "
+                             f"{txn.id}: Transfer Completed: {moved:,} asset(s) moved to {txn.target_account} / "
                              f"{txn.target_va}", at)
     return tally

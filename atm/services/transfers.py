@@ -216,7 +216,7 @@ def submit(uow: UnitOfWork, user_id: str | None, txn_id: str, *, progress: Progr
             failures = revalidate(uow, txn)
             if failures:
                 raise AssetsNotTransferable(
-                    f"{len(failures)} asset(s) of {txn.id} may no longer be transferred (R5); nothing changed "
+                    f"{len(failures):,} asset(s) of {txn.id} may no longer be transferred (R5); nothing changed "
                     f"(cancel it with 'atm cancel {txn.id}' and request again without them)",
                     [str(f) for f in failures],
                 )

@@ -46,7 +46,7 @@ class Validation:
         if self.ineligible and not self.skip_ineligible:
             n = len(self.ineligible)
             return AssetsNotTransferable(
-                f"{n} of {n + self.eligible_count} asset(s) may not be transferred (R5); nothing was created "
+                f"{n:,} of {n + self.eligible_count:,} asset(s) may not be transferred (R5); nothing was created "
                 "(use --skip-ineligible to leave them out)",
                 [str(i) for i in self.ineligible],
             )

@@ -315,7 +315,7 @@ def test_kill_9_during_a_large_transfer_then_resume(run_atm, tmp_path):
                                         "submitted", "transfer_initiated", "transfer_completed"]
         note = one(conn, "SELECT note FROM events WHERE transaction_id = ? AND to_state = 'transfer_completed'",
                    (txn,))
-        assert note == f"{n} transferred, 0 failed"
+        assert note == f"{n:,} transferred, 0 failed"
         assert one(conn, "SELECT count(*) FROM transaction_items WHERE active = 1") == 0
         assert one(conn, "SELECT count(*) FROM minor_lines") == sum(1 for i in range(n // 2) if i % 3 == 0)
     expect = run_atm("status", txn, "--expect", "transfer_completed", env={"ATM_USER": ADMIN})
