@@ -381,6 +381,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not args.timeout > 0:
         parser.error("--timeout must be more than 0 seconds")
+    if not args.server.startswith(("postgresql://", "postgres://")):
+        parser.error(f"--server must be a postgresql:// URL, got {args.server!r}")
     return args
 
 

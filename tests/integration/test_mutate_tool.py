@@ -334,3 +334,9 @@ def test_a_postgresql_mutant_runs_the_suite_against_the_server_and_is_never_run_
     assert done.returncode == 1
     assert "needs the PostgreSQL leg: nothing answers at" in done.stdout
     assert (project / "calc" / "core.py").read_text() == CORE
+
+
+def test_a_server_that_is_not_postgresql_is_refused(project):
+    done = run_tool(project, "--allow-dirty", "--server", "sqlite:///elsewhere.db")
+    assert done.returncode == 2
+    assert "--server must be a postgresql:// URL" in done.stderr
