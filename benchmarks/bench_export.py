@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import sqlite3
 import statistics
@@ -36,7 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (sibling scripts, importable once their folder is on sys.path)
-    Figure, Report, add_common_args, cleanup, find_atm, finish, make_workdir, python_of, run, run_measured,
+    Figure, Report, add_common_args, atm_env, cleanup, find_atm, finish, make_workdir, python_of, run,
+    run_measured,
 )
 from bench_transfer import ADMIN, SOURCE, TARGET, TARGET_VA, World, step_world  # noqa: E402
 
@@ -226,8 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     atm = find_atm(args.atm)
     python = python_of(atm)
     workdir, own_dir = make_workdir(args.workdir, "atm-bench-export-")
-    env = {**os.environ, "ATM_DB": str(workdir / "atm.db"), "ATM_USER": ADMIN, "COLUMNS": "100"}
-    env.pop("ATM_LOCK_TIMEOUT", None)
+    env = atm_env(str(workdir / "atm.db"), ADMIN)
     report = Report({"assets": args.assets, "runs": args.runs, "seed": args.seed, "atm": str(atm), "python": python,
                      "workdir": str(workdir), "platform": sys.platform, "sqlite": sqlite3.sqlite_version})
     print(f"atm: {atm}\npython: {python}\nworkdir: {workdir}\nSQLite {sqlite3.sqlite_version}, "

@@ -702,6 +702,13 @@ def add_common_args(parser: argparse.ArgumentParser, *, keep: str = "keep the ge
     parser.add_argument("--json-out", type=Path, metavar="FILE", help="also save the figures as JSON")
 
 
+def atm_env(db: str, user: str) -> dict[str, str]:
+    """The environment atm runs in: this database and user, a fixed width, the default lock timeout."""
+    env = {**os.environ, "ATM_DB": db, "ATM_USER": user, "COLUMNS": "100"}
+    env.pop("ATM_LOCK_TIMEOUT", None)
+    return env
+
+
 def make_workdir(given: Path | None, prefix: str) -> tuple[Path, bool]:
     """The folder to write into, and whether this run made it (and so removes it whole)."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix)) if given is None else given.resolve()
@@ -746,8 +753,7 @@ def main(argv: list[str] | None = None) -> int:
     python = python_of(atm)
     workdir, own_dir = make_workdir(args.workdir, "atm-bench-")
     atm_db = workdir / "atm.db"
-    env = {**os.environ, "ATM_DB": str(atm_db), "ATM_USER": ADMIN, "COLUMNS": "100"}
-    env.pop("ATM_LOCK_TIMEOUT", None)
+    env = atm_env(str(atm_db), ADMIN)
     report = Report({"assets": args.assets, "seed": args.seed, "runs": args.runs, "warmups": args.warmups,
                      "atm": str(atm), "python": python, "workdir": str(workdir),
                      "platform": sys.platform, "sqlite": sqlite3.sqlite_version})

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402
-    Figure, Report, add_common_args, cleanup, find_atm, finish, make_workdir, run, run_measured,
+    Figure, Report, add_common_args, atm_env, cleanup, find_atm, finish, make_workdir, run, run_measured,
 )
 from bench_transfer import (  # noqa: E402
     ADMIN, SOURCE, SOURCE_VA, TARGET, TARGET_VA, TRANSFER_MAX_RATIO, World, check_moved, write_world,
@@ -182,8 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     with psycopg.connect(args.server, autocommit=True) as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
         conn.execute(f"CREATE DATABASE atm_bench_{tag}")
-    env = {**os.environ, "ATM_DB": url, "ATM_USER": ADMIN, "COLUMNS": "100"}
-    env.pop("ATM_LOCK_TIMEOUT", None)
+    env = atm_env(url, ADMIN)
     env.pop("ATM_SMTP_URL", None)
     report = Report({"assets": args.assets, "seed": args.seed, "atm": str(atm), "workdir": str(workdir),
                      "platform": sys.platform, "postgresql": version, "database": url})

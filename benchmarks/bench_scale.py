@@ -38,9 +38,9 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (the sibling scripts, importable once their folder is on sys.path)
-    BARE_APP, INSERT_ASSET, INSERT_MINOR, PLAIN_SCHEMA, Figure, Report, add_common_args, atm_schema, device_row,
-    fail, find_atm, finish, iter_devices, iter_licenses, license_row, listed, make_workdir, maxrss_mb, python_of,
-    remove_db, run, split_counts, time_round_robin,
+    BARE_APP, INSERT_ASSET, INSERT_MINOR, PLAIN_SCHEMA, Figure, Report, add_common_args, atm_env, atm_schema,
+    device_row, fail, find_atm, finish, iter_devices, iter_licenses, license_row, listed, make_workdir, maxrss_mb,
+    python_of, remove_db, run, split_counts, time_round_robin,
 )
 from bench_transfer import (  # noqa: E402
     ADMIN, SOURCE, TARGET, TARGET_VA, placed, transaction_state, transferable, write_world,
@@ -175,8 +175,7 @@ class Size:
         self.dir = workdir / f"n{n}"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.db = self.dir / "atm.db"
-        self.env = {**os.environ, "ATM_DB": str(self.db), "ATM_USER": ADMIN, "COLUMNS": "100"}
-        self.env.pop("ATM_LOCK_TIMEOUT", None)
+        self.env = atm_env(str(self.db), ADMIN)
         self.ids_file = self.dir / "ids.txt"
         self.import_seconds = self.import_rss = 0.0
         self.bulk_seconds = self.request_rss = self.submit_rss = self.floor = 0.0

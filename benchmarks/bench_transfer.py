@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import sys
 import time
@@ -34,8 +33,8 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (the sibling script, importable once its folder is on sys.path)
-    Figure, Report, add_common_args, cleanup, find_atm, finish, iter_devices, iter_licenses, make_workdir,
-    remove_db, run, run_measured, split_counts, write_array,
+    Figure, Report, add_common_args, atm_env, cleanup, find_atm, finish, iter_devices, iter_licenses,
+    make_workdir, remove_db, run, run_measured, split_counts, write_array,
 )
 
 # --- targets -----------------------------------------------------------------
@@ -246,8 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     atm = find_atm(args.atm)
     workdir, own_dir = make_workdir(args.workdir, "atm-bench-transfer-")
-    env = {**os.environ, "ATM_DB": str(workdir / "atm.db"), "ATM_USER": ADMIN, "COLUMNS": "100"}
-    env.pop("ATM_LOCK_TIMEOUT", None)
+    env = atm_env(str(workdir / "atm.db"), ADMIN)
     report = Report({"assets": args.assets, "seed": args.seed, "atm": str(atm), "workdir": str(workdir),
                      "platform": sys.platform, "sqlite": sqlite3.sqlite_version})
     print(f"atm: {atm}\nworkdir: {workdir}\nSQLite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}")
