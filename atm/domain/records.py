@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from atm.domain.text import (  # noqa: F401  (re-exported: records are where callers look)
-    _CONTROL, control_character, has_control_characters, normalize_domain, normalize_user_id,
-)
+from atm.domain.text import _CONTROL, normalize_domain, normalize_user_id
 from atm.domain.model import (
     DEFAULT_VA, Asset, Device, License, MinorLine, SmartAccount, VirtualAccount, license_id,
 )

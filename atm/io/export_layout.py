@@ -23,7 +23,6 @@ TEXT, NUMBER, DATETIME = "text", "number", "datetime"
 MIN_WIDTH, MAX_WIDTH, PADDING = 6, 60, 2
 DATETIME_WIDTH = 19  # yyyy-mm-dd hh:mm:ss
 SUMMARY_VALUE_WIDTH = 80
-WARNING_IDS = 10
 SAME_COMPANY = "Yes: a transfer between divisions or sites of the same company"
 OTHER_COMPANY = "No: between different companies (both consents, the request form, compliance screening)"
 
@@ -71,12 +70,6 @@ def place(domain: str, va: str | None) -> str:
 
 # --- one transaction ------------------------------------------------------------------------
 
-LICENSE_HEADERS = ("Asset ID", "Sales order", "Line", "Web order", "Subscription", "PAK", "PID", "Quantity",
-                   "From", "To", "Result", "Reason", "Warning")
-DEVICE_HEADERS = ("Asset ID", "Serial number", "PID", "Host ID", "UUID", "From", "To", "Result", "Reason",
-                  "Warning")
-CONSENT_HEADERS = ("Side", "Decision", "By", "At (UTC)")
-HISTORY_HEADERS = ("At (UTC)", "Actor", "From", "To", "Note")
 RESULT_WIDTH = len("not_transferred")
 WARNING_WIDTH = len("no_reregistration")
 
@@ -166,8 +159,8 @@ def summary_rows(export: "TransactionExport") -> list[tuple[str, object]]:
     for w in txn.warnings:
         rows.append((f"Warning: {w.code}", w.message))
         if w.assets:
-            more = w.count - len(w.assets[:WARNING_IDS])
-            rows.append((f"Warning: {w.code}: assets", ", ".join(w.assets[:WARNING_IDS])
+            more = w.count - len(w.assets)  # the stored sample (the first ten ids), then how many more
+            rows.append((f"Warning: {w.code}: assets", ", ".join(w.assets)
                          + (f", and {more:,} more (see the Warning column)" if more > 0 else "")))
     rows.append(("Exported (UTC)", naive_utc(export.exported_at)))
     rows.append(("Exported by", export.exported_by))

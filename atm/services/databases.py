@@ -31,11 +31,10 @@ def database_info(uow: UnitOfWork) -> DatabaseInfo:
     """The database in use: what it is, its schema version, its size and how much it holds."""
     db = uow.db
     with uow.read():
-        counts = row_counts(db)
         return DatabaseInfo(
             database=redact_url(db.path), backend=db.dialect.name, server_version=db.server_version(),
             schema_version=current_version(db), latest_schema_version=latest_version(), size_bytes=db.size_bytes(),
-            counts={k: counts[k] for k in ("users", "accounts", "assets", "transactions", "notifications")},
+            counts=row_counts(db, ("users", "accounts", "assets", "transactions", "notifications")),
         )
 
 

@@ -113,7 +113,12 @@ def translate(exc: sqlite3.Error, where: str) -> StorageError:
 
 
 class Transactional:
-    """What both stores share: `transaction()` over their own begin, commit and rollback."""
+    """What both stores share, over their own execute, begin, commit and rollback."""
+
+    def one(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator["Transactional"]:
@@ -327,10 +332,6 @@ class Database(Transactional):
         """Run several statements inside the current transaction."""
         for statement in split_statements(sql):
             self.execute(statement)
-
-    def one(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
-        row = self.execute(sql, params).fetchone()
-        return None if row is None else row[0]
 
 
 def _not_unicode() -> InvalidInput:

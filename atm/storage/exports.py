@@ -107,11 +107,6 @@ class ExportRepository:
     def device_lines(self, txn_id: str) -> Iterator[DeviceLine]:
         return map(DeviceLine._make, self._rows(_DEVICES, (txn_id,)))
 
-    def items(self, txn_id: str) -> Iterator[tuple]:
-        """(asset_id, kind, result, reason, warning) in item order: the `items` of the JSON view."""
-        return self._rows("SELECT asset_id, kind, result, reason, warning FROM transaction_items "
-                          "WHERE transaction_id = ? ORDER BY seq", (txn_id,))
-
     def kinds(self, txn_id: str) -> dict[str, int]:
         return dict(self.db.execute("SELECT kind, count(*) FROM transaction_items WHERE transaction_id = ? "
                                     "GROUP BY kind", (txn_id,)).fetchall())

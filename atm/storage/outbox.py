@@ -59,6 +59,3 @@ class Outbox:
         """These were not accepted: they stay pending for the next try, with the reason."""
         self.db.executemany("UPDATE notifications SET claimed_by = NULL, claimed_until = NULL, send_error = ? "
                             "WHERE id = ? AND claimed_by = ?", [(error, i, token) for i, error in failures])
-
-    def pending_count(self) -> int:
-        return self.db.one("SELECT count(*) FROM notifications WHERE sent_at IS NULL")

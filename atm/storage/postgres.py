@@ -31,7 +31,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 
 from atm.domain.errors import InvalidInput
-from atm.storage.database import Transactional, lock_timeout, redact_url
+from atm.storage.database import Transactional, _not_unicode, lock_timeout, redact_url
 from atm.storage.dialect import POSTGRESQL, pyformat
 from atm.storage.errors import (
     ConstraintViolation, DatabaseLocked, DatabaseMissing, ForeignDatabase, StorageError,
@@ -247,10 +247,6 @@ class PostgresDatabase(Transactional):
         """Several statements inside the current transaction (no parameters)."""
         self.execute(sql)
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = self.execute(sql, params).fetchone()
-        return None if row is None else row[0]
-
     # --- whole tables (atm db copy) ------------------------------------------
 
     def columns(self, table: str) -> list[str]:
@@ -328,5 +324,3 @@ def _first_line(exc: BaseException) -> str:
     return re.sub(r"\s+", " ", text.strip().splitlines()[0] if text.strip() else text)
 
 
-def _not_unicode() -> InvalidInput:
-    return InvalidInput("some text given is not valid Unicode (undecodable bytes in an argument or a file)")

@@ -315,11 +315,6 @@ def tables():
     return metadata.sorted_tables
 
 
-def columns(table_name: str) -> list[str]:
-    """The column names of a table, in declaration order."""
-    return [c.name for c in metadata.tables[table_name].columns]
-
-
 def create_statements(dialect_name: str = "postgresql") -> list[str]:
     """The DDL creating the whole schema, as text for that database: tables, indexes, functions, triggers."""
     dialect = _dialect(dialect_name)
