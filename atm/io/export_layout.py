@@ -149,8 +149,9 @@ def summary_rows(export: "TransactionExport") -> list[tuple[str, object]]:
         rows.append(("Requester name", export.requester_name))
     total = sum(view.counts.values())
     rows.append(("Items", total))
-    rows.append(("License lines", export.kinds.get("license", 0)))
-    rows.append(("Devices", export.kinds.get("device", 0)))
+    kinds = view.kind_counts()
+    rows.append(("License lines", kinds.get("license", 0)))
+    rows.append(("Devices", kinds.get("device", 0)))
     for result in ("transferred", "failed", "pending", "not_transferred"):
         if view.counts.get(result):
             rows.append((f"Items {result.replace('_', ' ')}", view.counts[result]))

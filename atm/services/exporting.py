@@ -11,13 +11,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterator
+from typing import Iterator
 
 from atm.domain.errors import InvalidInput
 from atm.domain.times import now
 from atm.services.accounts import acting_user
 from atm.services.unit_of_work import UnitOfWork
-from atm.services.views import LandingQuery, LandingRow, TransactionView, landing, visible_transaction
+from atm.services.views import (
+    LandingQuery, LandingRow, TransactionView, landing, transaction_view, visible_transaction,
+)
 from atm.storage.exports import DeviceLine, ExportRepository, HistoryDetails, LicenseLine
 
 FORMATS = ("xlsx", "csv", "json")
@@ -31,10 +33,8 @@ class TransactionExport:
     requester_name: str | None
     exported_by: str
     exported_at: datetime
-    kinds: dict[str, int]
     from_vas: list[str]
     _rows: ExportRepository = field(repr=False)
-    _items_json: Callable[[str], Iterator[str]] = field(repr=False)
 
     @property
     def txn(self):
@@ -48,7 +48,7 @@ class TransactionExport:
 
     def item_rows(self) -> Iterator[str]:
         """The `items` of the JSON view, in item order, as the JSON text `atm status --json` writes for each."""
-        return self._items_json(self.txn.id)
+        return self.view.all_items.json_rows()
 
     def widest(self, kind: str) -> dict[str, int]:
         return self._rows.widest(self.txn.id, kind)
@@ -78,20 +78,10 @@ def transaction_export(uow: UnitOfWork, user_id: str | None, txn_id: str, *, fmt
         user = acting_user(uow, user_id)
         txn, _, _ = visible_transaction(uow, user, txn_id)
         rows = ExportRepository(uow.db)
-        view = TransactionView(
-            txn=txn,
-            source=uow.accounts.by_domain(txn.source_account),
-            target=uow.accounts.by_domain(txn.target_account),
-            items=[],
-            events=uow.transfers.events(txn.id),
-            counts={},
-            tally=uow.transfers.item_tally(txn.id),
-        )
-        for (_, result), n in view.tally.items():
-            view.counts[result] = view.counts.get(result, 0) + n
+        view = transaction_view(uow, txn, item_limit=None)  # the items stream when the file is written
         requester = uow.accounts.user(txn.requested_by)
-        yield TransactionExport(view, requester.name if requester else None, user.id, now(), rows.kinds(txn.id),
-                                rows.from_vas(txn.id), rows, uow.transfers.items_json)
+        yield TransactionExport(view, requester.name if requester else None, user.id, now(),
+                                rows.from_vas(txn.id), rows)
     with uow.write():
         # Re-read: the status may have moved on while the file was written; the event states it as it is now.
         current = uow.transfers.get(txn.id, details=False)

@@ -293,9 +293,9 @@ class Database(Transactional):
     def columns(self, table: str) -> list[str]:
         return [row[1] for row in self.execute(f"PRAGMA table_info({table})")]
 
-    def stream(self, sql: str, batch: int) -> Iterator[tuple]:
+    def stream(self, sql: str, batch: int, params: Sequence[Any] = ()) -> Iterator[tuple]:
         """The rows of a query, read `batch` at a time."""
-        cursor = self.execute(sql)
+        cursor = self.execute(sql, params)
         while rows := cursor.fetchmany(batch):
             yield from rows
 

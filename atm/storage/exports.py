@@ -82,12 +82,8 @@ class ExportRepository:
         self.db = db
 
     def _rows(self, sql: str, params: Sequence) -> Iterator[tuple]:
-        cursor = self.db.execute(sql, params)
-        while True:
-            rows = cursor.fetchmany(FETCH)
-            if not rows:
-                return
-            yield from rows
+        """A file's rows, `FETCH` at a time (on a server through a server-side cursor): never all in memory."""
+        return self.db.stream(sql, FETCH, params)
 
     def license_lines(self, txn_id: str) -> Iterator[LicenseLine]:
         """License items in item order, each with its minor lines (one joined row per minor line)."""
@@ -106,10 +102,6 @@ class ExportRepository:
 
     def device_lines(self, txn_id: str) -> Iterator[DeviceLine]:
         return map(DeviceLine._make, self._rows(_DEVICES, (txn_id,)))
-
-    def kinds(self, txn_id: str) -> dict[str, int]:
-        return dict(self.db.execute("SELECT kind, count(*) FROM transaction_items WHERE transaction_id = ? "
-                                    "GROUP BY kind", (txn_id,)).fetchall())
 
     def from_vas(self, txn_id: str) -> list[str]:
         return [va for (va,) in self.db.execute(

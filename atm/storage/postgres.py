@@ -61,6 +61,7 @@ class PostgresDatabase(Transactional):
         self.created: list = []
         self.writing = False
         self._bulk_next = False
+        self._streams = 0  # server-side cursors opened so far: each gets a name of its own
         timeout = lock_timeout()
         from sqlalchemy import create_engine
         from sqlalchemy.engine import make_url
@@ -254,15 +255,18 @@ class PostgresDatabase(Transactional):
             "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
             "AND table_name = ? ORDER BY ordinal_position", (table,))]
 
-    def stream(self, sql: str, batch: int) -> Iterator[tuple]:
+    def stream(self, sql: str, batch: int, params: Sequence[Any] = ()) -> Iterator[tuple]:
         """The rows of a query through a server-side cursor (in the current transaction): `batch` at a time,
-        never the whole result in memory."""
+        never the whole result in memory. Each stream has a cursor of its own name, so two may be open."""
+        self._streams += 1
         try:
-            with self.conn.cursor(name="atm_stream") as cursor:
+            with self.conn.cursor(name=f"atm_stream_{self._streams}") as cursor:
                 cursor.itersize = batch
-                cursor.execute(sql)
+                cursor.execute(pyformat(sql), params) if params else cursor.execute(sql)
                 while rows := cursor.fetchmany(batch):
                     yield from rows
+        except UnicodeEncodeError:
+            raise _not_unicode() from None
         except psycopg.Error as exc:
             raise self._translate(exc) from None
 
