@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from atm.commands._output import message
+from atm.commands._output import message, plural
 
 if TYPE_CHECKING:
     from atm.services.mail import Delivery
@@ -39,7 +39,7 @@ def warn(delivery: "Delivery") -> None:
     """One warning line per notification left pending, saying why and what to do."""
     if delivery.server_problem and delivery.unsent:
         n = len(delivery.unsent)
-        message(f"Warning: {delivery.server_problem}; {n} notification mail{'s' if n != 1 else ''} "
+        message(f"Warning: {delivery.server_problem}; {plural(n, 'notification mail')} "
                 f"{'stay' if n != 1 else 'stays'} pending: {RETRY}.")
     for mail, reason in delivery.refused:
         message(f"Warning: the notification mail for {mail.transaction_id} to {mail.user_id} was not sent "

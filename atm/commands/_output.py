@@ -103,6 +103,11 @@ def emit_tsv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
         out.write("\t".join(visible(v) for v in row) + "\n")
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """"1 device", "1,204 devices": the count with its thousands separator and the word that goes with it."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def message(text: str) -> None:
     """A message for the person at the terminal, on stderr (never mixed with data on stdout).
 

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from atm.commands._output import (  # noqa: F401  (ITEM_ROWS is re-exported)
     ITEM_ROWS,
-    WHOLE, WORDS, Col, emit_tsv, escape, message, print_table, stderr_console, stdout_console, visible,
+    WHOLE, WORDS, Col, emit_tsv, escape, message, plural, print_table, stderr_console, stdout_console, visible,
 )
 
 WARNING_IDS = 5
 INELIGIBLE_PER_REASON = 3
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def warning_line(w: dict) -> str:

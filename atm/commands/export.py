@@ -122,7 +122,7 @@ def _history(app, query, fmt: str, target: Path | None, force: bool) -> None:
         staged.check(target)  # refuse an existing file before reading anything
         history = history_export(app.unit_of_work(), app.user_id, query)
         write_history(history, fmt, _open(staged, target, fmt))
-    message(f"Wrote {target}: {len(history.rows)} transaction(s) ({fmt}).")
+    message(f"Wrote {target}: {len(history.rows):,} transaction(s) ({fmt}).")
 
 
 def _open(staged, path: Path, fmt: str):

@@ -7,7 +7,7 @@ import typer
 from atm.commands._context import app_context
 from atm.commands._errors import AtmTyper, guarded, with_shared_options
 from atm.commands._output import (
-    JSON_HELP, WIDE_HELP, WORDS, Col, emit_json, emit_tsv, message, print_table, stdout_is_terminal,
+    JSON_HELP, WIDE_HELP, WORDS, Col, emit_json, emit_tsv, message, plural, print_table, stdout_is_terminal,
 )
 
 app = AtmTyper(subcommand_metavar="[send]")  # the help is the listing's docstring
@@ -101,7 +101,7 @@ def send(
         emit_json(delivery.as_dict())
     n = len(delivery.sent)
     if n:
-        message(f"Sent {n} notification mail{'s' if n != 1 else ''} through {server.shown}.")
+        message(f"Sent {plural(n, 'notification mail')} through {server.shown}.")
     elif not delivery.pending:
         message("No notification mail was pending.")
     warn(delivery)
