@@ -212,3 +212,19 @@ def test_a_database_on_a_read_only_filesystem_can_still_be_read(run_atm, tmp_pat
     out = result.stdout
     assert '"domain": "acme.co.jp"' in out.replace('"domain":"', '"domain": "') and "rc=0" in out, result.stderr
     assert out.rstrip().endswith("rc=5") and "read-only" in result.stderr, (out, result.stderr)
+
+
+@pytest.mark.parametrize("content", [b"not a zip at all", b"PK\x03\x04 a torn zip"], ids=["text", "torn-zip"])
+def test_a_file_named_xlsx_that_is_no_workbook_is_refused_by_import_and_by_assets_file(cli, sample_db, tmp_path,
+                                                                                      content):
+    bad = tmp_path / "inventory.xlsx"
+    bad.write_bytes(content)
+    before = cli.json("assets", "list", "--account", ACME, user=TARO)
+    imported = cli("import", str(bad))
+    assert imported.exit_code == 2
+    assert imported.stderr.startswith("Error: inventory.xlsx: not a readable .xlsx workbook (")
+    requested = cli(*request_args(), "--assets-file", str(bad), user=TARO)
+    assert requested.exit_code == 2
+    assert requested.stderr.startswith("Error: inventory.xlsx: not a readable .xlsx workbook (")
+    assert cli.json("assets", "list", "--account", ACME, user=TARO) == before
+    assert cli.json("status", user=TARO) == []
