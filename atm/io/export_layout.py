@@ -240,15 +240,14 @@ TRANSFERS_HEADERS = ("Transaction ID", "Status", "State code", "Source Smart Acc
 def history_values(history: "HistoryExport", *, dates: str) -> Iterator[tuple]:
     """One row per transaction; `dates` is "datetime" (a spreadsheet) or "iso" (text)."""
     for r in history.rows:
-        d = history.details.get(r.transaction_id)
+        d = history.details[r.transaction_id]
         created, completed = r.created_at, r.completed_at
         if dates == DATETIME:
             created, completed = naive_utc(from_iso(created)), naive_utc(from_iso(completed))
         yield (r.transaction_id, r.status.label, r.status.value, r.source["name"], r.source["domain"],
                r.source["virtual_account"], r.target["name"], r.target["domain"], r.target["virtual_account"],
-               None if d is None else ("yes" if d.same_company else "no"), None if d is None else d.requested_by,
-               created, completed, None if d is None else d.items, None if d is None else d.transferred,
-               None if d is None else d.failed)
+               "yes" if d.same_company else "no", d.requested_by, created, completed, d.items, d.transferred,
+               d.failed)
 
 
 def history_sheets(history: "HistoryExport") -> list[Sheet]:

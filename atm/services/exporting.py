@@ -18,7 +18,7 @@ from atm.domain.times import now
 from atm.services.accounts import acting_user
 from atm.services.unit_of_work import UnitOfWork
 from atm.services.views import (
-    LandingQuery, LandingRow, TransactionView, landing, transaction_view, visible_transaction,
+    LandingQuery, LandingRow, TransactionView, landing_rows, transaction_view, visible_transaction,
 )
 from atm.storage.exports import DeviceLine, ExportRepository, HistoryDetails, LicenseLine
 
@@ -95,8 +95,8 @@ def history_export(uow: UnitOfWork, user_id: str | None, query: LandingQuery) ->
 
     Nothing is recorded on the transactions: the history holds what `atm status` lists, no items or forms.
     """
-    rows = landing(uow, user_id, query)
-    with uow.read():
+    with uow.read():  # the list and its details in one snapshot: every listed transaction has its details
         user = acting_user(uow, user_id)
+        rows = landing_rows(uow, user, query)
         details = ExportRepository(uow.db).history_details([r.transaction_id for r in rows])
     return HistoryExport(rows, details, user.id, now())

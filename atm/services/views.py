@@ -218,6 +218,12 @@ def view_transaction(uow: UnitOfWork, user_id: str | None, txn_id: str, *, item_
 
 def landing(uow: UnitOfWork, user_id: str | None, query: LandingQuery) -> list[LandingRow]:
     """The landing list: transactions touching the SAs this user can see (R2)."""
+    with uow.read():
+        return landing_rows(uow, acting_user(uow, user_id), query)
+
+
+def landing_rows(uow: UnitOfWork, user: User, query: LandingQuery) -> list[LandingRow]:
+    """The landing list of `user`, inside the caller's read block."""
     states = []
     for text in query.statuses:
         try:
@@ -226,22 +232,20 @@ def landing(uow: UnitOfWork, user_id: str | None, query: LandingQuery) -> list[L
             raise InvalidInput(f"unknown status {text!r}; use a label like 'Pending Submission' or a state code "
                                f"like pending_submission") from None
     since, until = _day(query.since, "--since"), _day(query.until, "--until", end=True)
-    with uow.read():
-        user = acting_user(uow, user_id)
-        domains = None if user.compliance else tuple(a.domain for a, _ in uow.accounts.visible(user))
-        account = visible_account(uow, user, query.account)[0].domain if query.account else None
-        rows = uow.transfers.landing(LandingFilter(domains, account, tuple(states), since, until,
-                                                   query.initiator.strip().lower() if query.initiator else None,
-                                                   query.limit))
-        names: dict[str, SmartAccount] = {}
+    domains = None if user.compliance else tuple(a.domain for a, _ in uow.accounts.visible(user))
+    account = visible_account(uow, user, query.account)[0].domain if query.account else None
+    rows = uow.transfers.landing(LandingFilter(domains, account, tuple(states), since, until,
+                                               query.initiator.strip().lower() if query.initiator else None,
+                                               query.limit))
+    names: dict[str, SmartAccount] = {}
 
-        def place(domain: str, va: str | None) -> dict:
-            if domain not in names:
-                names[domain] = uow.accounts.by_domain(domain)
-            return place_dict(names[domain], va)
+    def place(domain: str, va: str | None) -> dict:
+        if domain not in names:
+            names[domain] = uow.accounts.by_domain(domain)
+        return place_dict(names[domain], va)
 
-        return [LandingRow(tid, Status(state), place(src, src_va), place(dst, dst_va), created, completed)
-                for tid, src, src_va, dst, dst_va, state, created, completed in rows]
+    return [LandingRow(tid, Status(state), place(src, src_va), place(dst, dst_va), created, completed)
+            for tid, src, src_va, dst, dst_va, state, created, completed in rows]
 
 
 def _day(text: str | None, option: str, *, end: bool = False) -> str | None:
