@@ -35,8 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (sibling scripts, importable once their folder is on sys.path)
-    Figure, Report, add_common_args, atm_env, cleanup, find_atm, finish, make_workdir, python_of, run,
-    run_measured,
+    Figure, Report, add_common_args, asset_count, atm_env, find_atm, finish, keep_or_clean, make_workdir,
+    python_of, run, run_measured,
 )
 from bench_transfer import ADMIN, SOURCE, TARGET, TARGET_VA, World, step_world  # noqa: E402
 
@@ -208,14 +208,12 @@ def step_check(workdir: Path, export: Path, txn: str, baseline: float, atm_secon
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assets", type=int, default=100_000, metavar="N", help="items of the transaction "
+    parser.add_argument("--assets", type=asset_count, default=100_000, metavar="N", help="items of the transaction "
                                                                                   "(default 100,000)")
     parser.add_argument("--runs", type=int, default=3, metavar="R",
                         help="rounds of export and baseline X, alternating (default 3); medians are compared")
     add_common_args(parser)
     args = parser.parse_args(argv)
-    if args.assets < 2:
-        parser.error("--assets must be at least 2")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     return args
@@ -239,10 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                                                     args.runs, report)
         step_check(workdir, export, txn, baseline, atm_seconds, python, env, report)
     finally:
-        if args.keep:
-            print(f"\nkept the files in {workdir}")
-        else:
-            cleanup(workdir, own_dir, GENERATED)
+        keep_or_clean(args.keep, workdir, own_dir, GENERATED)
     return finish(report, args.json_out)
 
 

@@ -702,6 +702,26 @@ def add_common_args(parser: argparse.ArgumentParser, *, keep: str = "keep the ge
     parser.add_argument("--json-out", type=Path, metavar="FILE", help="also save the figures as JSON")
 
 
+def asset_count(text: str) -> int:
+    """`--assets N`: a whole number of at least 2 (a transfer and its baseline need two assets)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 2:
+        raise argparse.ArgumentTypeError("must be at least 2")
+    return n
+
+
+def keep_or_clean(keep: bool, workdir: Path, own_dir: bool, generated: tuple[str, ...], kept: str = "") -> bool:
+    """At the end of a run: say where the kept files are, or remove them; True when they were removed."""
+    if keep:
+        print(f"\nkept the files in {workdir}{kept}")
+        return False
+    cleanup(workdir, own_dir, generated)
+    return True
+
+
 def atm_env(db: str, user: str) -> dict[str, str]:
     """The environment atm runs in: this database and user, a fixed width, the default lock timeout."""
     env = {**os.environ, "ATM_DB": db, "ATM_USER": user, "COLUMNS": "100"}
@@ -718,13 +738,11 @@ def make_workdir(given: Path | None, prefix: str) -> tuple[Path, bool]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assets", type=int, default=1_000_000, metavar="N", help="assets to generate (default 1,000,000)")
+    parser.add_argument("--assets", type=asset_count, default=1_000_000, metavar="N", help="assets to generate (default 1,000,000)")
     add_common_args(parser)
     parser.add_argument("--runs", type=int, default=15, help="timed runs per start-up figure (default 15)")
     parser.add_argument("--warmups", type=int, default=2, help="untimed warm-up runs (default 2)")
     args = parser.parse_args(argv)
-    if args.assets < 2:
-        parser.error("--assets must be at least 2")
     if args.runs < 1 or args.warmups < 0:
         parser.error("--runs must be at least 1 and --warmups at least 0")
     return args
@@ -767,10 +785,7 @@ def main(argv: list[str] | None = None) -> int:
         step_import(atm, env, gen, atm_db, baseline, report)
         step_startup_and_lookups(atm, python, env, gen, workdir, args.runs, args.warmups, report)
     finally:
-        if args.keep:
-            print(f"\nkept the files in {workdir}")
-        else:
-            cleanup(workdir, own_dir)
+        keep_or_clean(args.keep, workdir, own_dir, GENERATED)
     return finish(report, args.json_out)
 
 

@@ -34,7 +34,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402
-    Figure, Report, add_common_args, atm_env, cleanup, find_atm, finish, make_workdir, run, run_measured,
+    Figure, Report, add_common_args, asset_count, atm_env, find_atm, finish, keep_or_clean, make_workdir, run,
+    run_measured,
 )
 from bench_transfer import (  # noqa: E402
     ADMIN, SOURCE, SOURCE_VA, TARGET, TARGET_VA, TRANSFER_MAX_RATIO, World, check_moved, write_world,
@@ -165,11 +166,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", default=os.environ.get("ATM_BENCH_SERVER", DEFAULT_SERVER), metavar="URL",
                         help=f"a database on the server whose user may CREATE DATABASE (default {DEFAULT_SERVER})")
-    parser.add_argument("--assets", type=int, default=100_000, metavar="N", help="assets to transfer (default 100,000)")
+    parser.add_argument("--assets", type=asset_count, default=100_000, metavar="N", help="assets to transfer (default 100,000)")
     add_common_args(parser, keep="keep the generated files and both databases")
     args = parser.parse_args(argv)
-    if args.assets < 2:
-        parser.error("--assets must be at least 2")
     return args
 
 
@@ -192,10 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         baseline = step_baseline(args.server, url, copy_url, world, report)
         step_transfer(atm, env, url, world, baseline, report)
     finally:
-        if args.keep:
-            print(f"\nkept the files in {workdir} and the databases {url} and {copy_url}")
-        else:
-            cleanup(workdir, own_dir, GENERATED)
+        if keep_or_clean(args.keep, workdir, own_dir, GENERATED, f" and the databases {url} and {copy_url}"):
             with psycopg.connect(args.server, autocommit=True) as conn:
                 for name in (f"atm_bench_{tag}", f"atm_bench_{tag}_p"):
                     conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

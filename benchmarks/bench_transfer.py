@@ -33,8 +33,8 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import (  # noqa: E402  (the sibling script, importable once its folder is on sys.path)
-    Figure, Report, add_common_args, atm_env, cleanup, find_atm, finish, iter_devices, iter_licenses,
-    make_workdir, remove_db, run, run_measured, split_counts, write_array,
+    Figure, Report, add_common_args, asset_count, atm_env, find_atm, finish, iter_devices, iter_licenses,
+    keep_or_clean, make_workdir, remove_db, run, run_measured, split_counts, write_array,
 )
 
 # --- targets -----------------------------------------------------------------
@@ -233,11 +233,9 @@ def check_moved(report: Report, n: int, state: str, counts: dict, where: dict) -
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assets", type=int, default=100_000, metavar="N", help="assets to transfer (default 100,000)")
+    parser.add_argument("--assets", type=asset_count, default=100_000, metavar="N", help="assets to transfer (default 100,000)")
     add_common_args(parser)
     args = parser.parse_args(argv)
-    if args.assets < 2:
-        parser.error("--assets must be at least 2")
     return args
 
 
@@ -254,10 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         baseline = step_baseline(workdir, world, report)
         step_transfer(atm, env, workdir, world, baseline, report)
     finally:
-        if args.keep:
-            print(f"\nkept the files in {workdir}")
-        else:
-            cleanup(workdir, own_dir, GENERATED)
+        keep_or_clean(args.keep, workdir, own_dir, GENERATED)
     return finish(report, args.json_out)
 
 
