@@ -67,3 +67,37 @@ def test_a_server_command_does_import_them(db_target):
     loaded = imported("db", "info", db=db_target)
     assert {"sqlalchemy", "psycopg"} <= loaded
     assert backends.is_server(db_target)
+
+
+ALL_COMMANDS = {"init", "import", "accounts", "assets", "request", "submit", "consent", "screen", "cancel", "status",
+                "export", "notifications", "db"}
+
+
+def built(args: list[str]) -> set[str]:
+    """The commands Typer turns into click commands for a run with these arguments."""
+    import typer.main
+
+    from atm.cli import app_for
+
+    return set(typer.main.get_command(app_for(args)).commands)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["assets", "list", "--account", "acme.co.jp"], {"assets"}),
+    (["--as", TARO, "--db", "x.db", "status", "T-1"], {"status"}),
+    (["--db=x.db", "--no-color", "db", "info"], {"db"}),
+    (["--as", "assets", "list"], ALL_COMMANDS),  # "assets" is the --as value here; "list" names no command
+])
+def test_a_run_builds_only_the_command_it_names(args, expected):
+    assert built(args) == expected
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["--version"], ["--db", "x.db"], ["asets", "list"]])
+def test_help_the_version_and_unknown_names_build_every_command(args):
+    """`atm --help` lists them all, and a mistyped name gets click's "Did you mean" from the whole list."""
+    assert built(args) == ALL_COMMANDS
+
+
+def test_shell_completion_builds_every_command(monkeypatch):
+    monkeypatch.setenv("_ATM_COMPLETE", "complete_bash")
+    assert built(["assets", "list"]) == ALL_COMMANDS
