@@ -2,7 +2,8 @@
 
 Start-up stays light: command modules import only typer at the top; the
 database, spreadsheets and prompts are imported inside the commands that
-need them, so `atm --help` costs about what a bare Typer app costs.
+need them, so `atm --help` costs about what a bare Typer app costs. A run
+that names a command imports and builds only that command (`app_for`).
 """
 
 from typing import Annotated, Optional
@@ -10,17 +11,25 @@ from typing import Annotated, Optional
 import typer
 
 from atm import __version__
-from atm.commands import accounts, assets, db, export, importing, init, notifications, request, status, workflow
 from atm.commands._context import AppContext
 from atm.commands._errors import AtmTyper
 
-app = AtmTyper(
-    name="atm",
-    help="Asset Transfer Manager: move licenses and devices between Smart Accounts.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# Command name -> (its module in atm.commands, the function, or the Typer app of a group), in `--help` order.
+COMMANDS = {
+    "init": ("init", "init"),
+    "import": ("importing", "import_file"),
+    "accounts": ("accounts", "app"),
+    "assets": ("assets", "app"),
+    "request": ("request", "request"),
+    "submit": ("workflow", "submit"),
+    "consent": ("workflow", "consent"),
+    "screen": ("workflow", "screen"),
+    "cancel": ("workflow", "cancel"),
+    "status": ("status", "status"),
+    "export": ("export", "export"),
+    "notifications": ("notifications", "app"),
+    "db": ("db", "app"),
+}
 
 
 def _version(value: bool) -> None:
@@ -29,7 +38,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     db: Annotated[Optional[str], typer.Option(
@@ -56,19 +64,33 @@ def root(
     ctx.obj = AppContext(db_option=db, user_option=as_user)
 
 
-app.command("init")(init.init)
-app.command("import")(importing.import_file)
-app.add_typer(accounts.app, name="accounts")
-app.add_typer(assets.app, name="assets")
-app.command("request")(request.request)
-app.command("submit")(workflow.submit)
-app.command("consent")(workflow.consent)
-app.command("screen")(workflow.screen)
-app.command("cancel")(workflow.cancel)
-app.command("status")(status.status)
-app.command("export")(export.export)
-app.add_typer(notifications.app, name="notifications")
-app.add_typer(db.app, name="db")
+def build(names) -> AtmTyper:
+    """The `atm` app with these commands (names of COMMANDS), importing only their modules."""
+    built = AtmTyper(
+        name="atm",
+        help="Asset Transfer Manager: move licenses and devices between Smart Accounts.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    built.callback()(root)
+    for name in names:
+        module, attribute = COMMANDS[name]
+        # __import__ rather than importlib.import_module: Python's import-time report (-X importtime) sees it.
+        target = getattr(__import__(f"atm.commands.{module}", fromlist=[attribute]), attribute)
+        if isinstance(target, typer.Typer):
+            built.add_typer(target, name=name)
+        else:
+            built.command(name)(target)
+    return built
+
+
+def __getattr__(name: str):
+    """`atm.cli.app`, the whole app (for tests and tools), built on first use."""
+    if name == "app":
+        globals()["app"] = whole = build(COMMANDS)
+        return whole
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 GLOBAL_VALUE_OPTIONS = ("--db", "--as")  # the root options that take a value
@@ -87,25 +109,18 @@ def named_command(args: list[str]) -> str | None:
 
 
 def app_for(args: list[str]) -> typer.Typer:
-    """`app` with only the command the arguments name, when they name one.
+    """The app for a run with these arguments: only the command they name, when they name one.
 
     Typer turns every registered command into a click command on each run (reading signatures, evaluating
-    annotations, building about 150 parameters), which only `atm --help` needs in full: `atm assets list`
-    builds one command instead of twenty, a third of what the query costs beyond `atm --help`. An unknown
-    name, and shell completion, get the whole app, so its errors and suggestions stay as they are."""
-    import copy
+    annotations, building about 150 parameters), and each command module costs its import: only `atm --help`
+    needs them all. `atm assets list` imports and builds one command instead of twenty. An unknown name, and
+    shell completion, get the whole app, so its errors and suggestions stay as they are."""
     import os
 
     name = named_command(args)
-    if name is None or any(key.endswith("_COMPLETE") for key in os.environ):
-        return app
-    commands = [c for c in app.registered_commands if c.name == name]
-    groups = [g for g in app.registered_groups if g.name == name]
-    if not commands and not groups:
-        return app
-    only = copy.copy(app)
-    only.registered_commands, only.registered_groups = commands, groups
-    return only
+    if name not in COMMANDS or any(key.endswith("_COMPLETE") for key in os.environ):
+        return build(COMMANDS)
+    return build([name])
 
 
 def _usage_error_class() -> type[Exception]:

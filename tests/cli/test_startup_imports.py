@@ -57,6 +57,8 @@ def test_an_assets_query_never_loads_the_transfer_code(tmp_path):
     assert {"atm.storage.assets", "atm.services.assets"} <= loaded  # the report covers the query itself
     transfer_code = {"atm.domain.transfer", "atm.storage.transfers", "atm.services.transfers", "atm.storage.requests"}
     assert not loaded & transfer_code, sorted(loaded & transfer_code)
+    commands = {m for m in loaded if m.startswith("atm.commands.") and not m.rpartition(".")[2].startswith("_")}
+    assert commands == {"atm.commands.assets"}  # no other command's module is imported
 
 
 @pytest.mark.postgres_only
