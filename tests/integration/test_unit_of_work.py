@@ -37,3 +37,32 @@ def test_a_committed_write_block_keeps_its_changes_and_the_next_block_starts_afr
     with uow.write():
         add_user(uow, "c@d.example")  # no commit this time
     assert users(uow) == ["a@b.example"]
+
+
+@pytest.mark.sqlite_only
+def test_a_writing_connection_keeps_more_pages_and_a_reading_one_the_default(tmp_path):
+    """A million-item request or submit updates an asset index in no useful order: with SQLite's default 2 MiB
+    of pages it spills them and reads them back (README, benchmarks). Reads, such as an export, keep it."""
+    from atm.services.unit_of_work import UnitOfWork
+    from atm.storage.database import open_database
+    from atm.storage.migrations import ensure_schema
+
+    def cache_kib(db) -> int:
+        value = db.one("PRAGMA cache_size")
+        return -value if value < 0 else value * db.one("PRAGMA page_size") // 1024
+
+    db = open_database(str(tmp_path / "cache.db"), create=True)
+    ensure_schema(db)
+    db.close()
+    reader = UnitOfWork(open_database(str(tmp_path / "cache.db")))
+    with reader.read():
+        assert cache_kib(reader.db) <= 2048  # SQLite's default: 2,000 KiB
+    writer = UnitOfWork(open_database(str(tmp_path / "cache.db")))
+    with writer.write():
+        assert cache_kib(writer.db) == 64 * 1024
+    loader = UnitOfWork(open_database(str(tmp_path / "cache.db")))
+    loader.db.tune_for_bulk_load()
+    with loader.write():
+        assert cache_kib(loader.db) == 128 * 1024  # a bulk load's larger cache is not lowered
+    for uow in (reader, writer, loader):
+        uow.db.close()
