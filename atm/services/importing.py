@@ -201,10 +201,11 @@ class _Importer:
         named = {} if self.empty_at_start else repo.by_ids_any_case([r.id for r, _ in batch])
         stored = {a.id: a for a in named.values()}
         by_key: dict = {}
-        unresolved = [r.natural_key for r, _ in batch if r.id not in named and not r.explicit_id and r.natural_key]
-        if unresolved and not self.empty_at_start:
-            by_key.update(repo.owners_by_natural_key(unresolved))
-            stored.update(repo.by_ids([i for i in by_key.values() if i not in stored], minor_lines=False))
+        if not self.empty_at_start:
+            unresolved = [r.natural_key for r, _ in batch if r.id not in named and not r.explicit_id and r.natural_key]
+            if unresolved:
+                by_key.update(repo.owners_by_natural_key(unresolved))
+                stored.update(repo.by_ids([i for i in by_key.values() if i not in stored], minor_lines=False))
         new: list[Asset] = []
         updated: list[Asset] = []
         minor: list[License] = []

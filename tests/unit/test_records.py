@@ -178,3 +178,25 @@ def test_a_new_record_needs_its_required_fields():
         p = problem(new_license, rec)
         assert p.field == missing and "required for a new license" in p.problem
     assert problem(new_device, {"id": "D1", "pid": "P", "account": "a.com"}).field == "serial_number"
+
+
+@pytest.mark.parametrize("spelling", ["Acme.COM", " acme.com ", "acme.com"])
+def test_an_asset_account_is_a_domain_in_its_normal_form_every_time_it_is_met(spelling):
+    """A million records name a handful of accounts, so a checked domain is remembered; the second record with
+    the same spelling gets exactly what the first got, and a bad one is refused every time."""
+    for _ in range(2):
+        assert new_license(dict(LIC, account=spelling)).account == "acme.com"
+    for _ in range(2):
+        assert problem(parse_license, dict(LIC, account="acme com")).field == "account"
+        assert problem(parse_device, {"serial_number": "S1", "pid": "P", "account": "-acme.com"}).field == "account"
+
+
+@given(st.one_of(st.integers(min_value=-3, max_value=3), st.booleans(), st.just(10**12 + 1), st.floats(0, 3)))
+def test_a_quantity_fast_path_agrees_with_the_rule(value):
+    """Whole numbers 1..10**12 pass as they are; 0, negatives, booleans, fractions and the too-large are refused."""
+    expected_ok = (value.__class__ is int and 1 <= value <= 10**12) or (
+        isinstance(value, float) and value.is_integer() and 1 <= value <= 10**12)
+    if expected_ok:
+        assert new_license(dict(LIC, quantity=value)).quantity == int(value)
+    else:
+        assert problem(parse_license, dict(LIC, quantity=value)).field == "quantity"
