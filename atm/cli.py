@@ -6,7 +6,7 @@ need them, so `atm --help` costs about what a bare Typer app costs. A run
 that names a command imports and builds only that command (`app_for`).
 """
 
-from typing import Annotated, Optional
+from typing import Annotated, Iterable, Optional
 
 import typer
 
@@ -64,7 +64,7 @@ def root(
     ctx.obj = AppContext(db_option=db, user_option=as_user)
 
 
-def build(names) -> AtmTyper:
+def build(names: Iterable[str]) -> AtmTyper:
     """The `atm` app with these commands (names of COMMANDS), importing only their modules."""
     built = AtmTyper(
         name="atm",
@@ -94,6 +94,7 @@ def __getattr__(name: str):
 
 
 GLOBAL_VALUE_OPTIONS = ("--db", "--as")  # the root options that take a value
+COMPLETION_VARIABLE = "_ATM_COMPLETE"  # set by the shell completion script (click's _<PROG>_COMPLETE)
 
 
 def named_command(args: list[str]) -> str | None:
@@ -118,7 +119,7 @@ def app_for(args: list[str]) -> typer.Typer:
     import os
 
     name = named_command(args)
-    if name not in COMMANDS or any(key.endswith("_COMPLETE") for key in os.environ):
+    if name not in COMMANDS or COMPLETION_VARIABLE in os.environ:
         return build(COMMANDS)
     return build([name])
 
