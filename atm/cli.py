@@ -94,16 +94,19 @@ def __getattr__(name: str):
 
 
 GLOBAL_VALUE_OPTIONS = ("--db", "--as")  # the root options that take a value
+HELP_OPTIONS = ("-h", "--help")
 COMPLETION_VARIABLE = "_ATM_COMPLETE"  # set by the shell completion script (click's _<PROG>_COMPLETE)
 
 
 def named_command(args: list[str]) -> str | None:
-    """The command or group the arguments name (`assets` in `atm --as U assets list`), or None: help, the
-    version or nothing."""
+    """The command or group the arguments name (`assets` in `atm --as U assets list`), or None: the root's
+    help (`atm --help assets` too, which lists every command), the version, or nothing."""
     values = iter(args)
     for arg in values:
         if arg in GLOBAL_VALUE_OPTIONS:
             next(values, None)
+        elif arg in HELP_OPTIONS:
+            return None
         elif not arg.startswith("-"):
             return arg
     return None

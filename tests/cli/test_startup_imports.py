@@ -103,3 +103,26 @@ def test_help_the_version_and_unknown_names_build_every_command(args):
 def test_shell_completion_builds_every_command(monkeypatch):
     monkeypatch.setenv("_ATM_COMPLETE", "complete_bash")
     assert built(["assets", "list"]) == ALL_COMMANDS
+
+
+@pytest.mark.parametrize("args", [["--help", "assets"], ["-h", "status"], ["--db", "x.db", "--help", "import"]])
+def test_the_root_help_before_a_command_name_lists_every_command(args):
+    """`atm --help assets` is the root's help: click shows it before it reads the name, so it lists them all."""
+    assert built(args) == ALL_COMMANDS
+
+
+def test_the_help_as_the_value_of_as_still_names_the_command():
+    assert built(["--as", "--help", "status"]) == {"status"}
+
+
+def test_completion_from_a_shell_offers_commands_and_subcommands(tmp_path):
+    """The completion script runs `atm` with no arguments and the words in COMP_WORDS (bash)."""
+    def complete(words: str, index: int) -> list[str]:
+        env = dict(os.environ, _ATM_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(index))
+        result = subprocess.run(atm_executable(), capture_output=True, text=True, env=env, timeout=60,
+                                stdin=subprocess.DEVNULL, cwd=tmp_path)
+        return result.stdout.split()
+
+    assert complete("atm ass", 1) == ["assets"]
+    assert complete("atm assets l", 2) == ["list"]
+    assert complete("atm --db x.db st", 3) == ["status"]
