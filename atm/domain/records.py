@@ -130,9 +130,11 @@ def _unknown_keys(rec: object, allowed: frozenset[str]) -> dict:
 
 
 def _domain(rec: dict, key: str) -> str:
-    value = normalize_domain(_text(rec, key, required=True))
-    if not _DOMAIN.match(value):
-        raise FieldProblem(key, f"{value!r} is not a domain like acme.com")
+    text = _text(rec, key, required=True)
+    value = normalize_domain(text)
+    # ASCII before lower-casing too: the Kelvin sign (U+212A) lower-cases to an ASCII "k".
+    if not text.isascii() or not _DOMAIN.match(value):
+        raise FieldProblem(key, f"{value if text.isascii() else text.strip()!r} is not a domain like acme.com")
     return value
 
 

@@ -200,3 +200,10 @@ def test_a_quantity_fast_path_agrees_with_the_rule(value):
         assert new_license(dict(LIC, quantity=value)).quantity == int(value)
     else:
         assert problem(parse_license, dict(LIC, quantity=value)).field == "quantity"
+
+
+def test_a_domain_that_is_ascii_only_after_lower_casing_is_refused():
+    """The Kelvin sign (U+212A) lower-cases to an ASCII "k": "\u212aacme.com" must not become "kacme.com"."""
+    p = problem(parse_license, dict(LIC, account="\u212aacme.com"))
+    assert p.field == "account" and "\u212aacme.com" in p.problem
+    assert problem(parse_account, {"domain": "\u212aacme.com", "name": "A"}).field == "domain"
