@@ -317,8 +317,22 @@ def _place_text(rec: dict, key: str) -> object:
     return (_text(rec, key) or _NOT_GIVEN) if _given(rec, key) else _NOT_GIVEN
 
 
+# Account domains already checked, as given -> normal form: a million records name a handful of accounts.
+_CHECKED_DOMAINS: dict[str, str] = {}
+_CHECKED_DOMAINS_MAX = 4096
+
+
 def _account_domain(rec: dict, key: str) -> object:
-    return _domain(rec, key) if _given(rec, key) else _NOT_GIVEN
+    value = rec.get(key)
+    known = _CHECKED_DOMAINS.get(value) if value.__class__ is str else None
+    if known is not None:
+        return known
+    if not _given(rec, key):
+        return _NOT_GIVEN
+    domain = _domain(rec, key)
+    if value.__class__ is str and len(_CHECKED_DOMAINS) < _CHECKED_DOMAINS_MAX:
+        _CHECKED_DOMAINS[value] = domain
+    return domain
 
 
 def _given_flag(rec: dict, key: str) -> object:
@@ -343,47 +357,29 @@ _DEVICE_FIELDS = dict(_COMMON_FIELDS, serial_number=_required_text, host_id=_opt
                       pnp_status=_optional_text, cslu=_given_flag)
 
 
-# Each reader's fast path for the common case (see _fields): a kind per field name, found in one lookup.
-_TEXT, _FLAG, _COUNT, _QUANTITY, _DOMAIN_NAME, _OTHER = range(6)
-_FAST_KIND = {_optional_text: _TEXT, _required_text: _TEXT, _place_text: _TEXT, _given_flag: _FLAG,
-              _count: _COUNT, _quantity: _QUANTITY, _account_domain: _DOMAIN_NAME}
-_LICENSE_READERS = {key: (read, _FAST_KIND.get(read, _OTHER)) for key, read in _LICENSE_FIELDS.items()}
-_DEVICE_READERS = {key: (read, _FAST_KIND.get(read, _OTHER)) for key, read in _DEVICE_FIELDS.items()}
-# Account domains already checked, as given -> normal form: a million records name a handful of accounts.
-_CHECKED_DOMAINS: dict[str, str] = {}
-_CHECKED_DOMAINS_MAX = 4096
+_PLAIN_TEXT = frozenset({_optional_text, _required_text, _place_text})
 
 
 def _fields(rec: dict, readers: dict) -> dict:
     fields = {}
     for key, value in rec.items():
-        found = readers.get(key)
-        if found is None:
+        read = readers.get(key)
+        if read is None:
             continue
-        read, kind = found
-        # Fast paths for the common cases (clean ASCII text, a JSON true/false, a whole number in range, an
-        # account domain seen before); anything else goes through the field's reader, which knows every rule.
+        # Fast paths for the common cases (clean ASCII text, a JSON true/false, a whole number in range); anything
+        # else goes through the field's reader, which knows every rule.
         cls = value.__class__
         if cls is str:
-            if kind == _TEXT and 0 < len(value) <= MAX_TEXT and value.isascii() and value.isprintable() \
+            if read in _PLAIN_TEXT and 0 < len(value) <= MAX_TEXT and value.isascii() and value.isprintable() \
                     and value[0] != " " and value[-1] != " ":
                 fields[key] = value
                 continue
-            if kind == _DOMAIN_NAME:
-                domain = _CHECKED_DOMAINS.get(value)
-                if domain is None:
-                    domain = read(rec, key)
-                    if domain is not _NOT_GIVEN and len(_CHECKED_DOMAINS) < _CHECKED_DOMAINS_MAX:
-                        _CHECKED_DOMAINS[value] = domain
-                if domain is not _NOT_GIVEN:
-                    fields[key] = domain
-                continue
         elif cls is bool:
-            if kind == _FLAG:
+            if read is _given_flag:
                 fields[key] = value
                 continue
         elif cls is int:
-            if (kind == _COUNT and 0 <= value <= MAX_QUANTITY) or (kind == _QUANTITY and 1 <= value <= MAX_QUANTITY):
+            if (read is _count and 0 <= value <= MAX_QUANTITY) or (read is _quantity and 1 <= value <= MAX_QUANTITY):
                 fields[key] = value
                 continue
         value = read(rec, key)
@@ -394,7 +390,7 @@ def _fields(rec: dict, readers: dict) -> dict:
 
 def parse_license(rec: object) -> AssetRecord:
     rec = _unknown_keys(rec, LICENSE_KEYS)
-    fields = _fields(rec, _LICENSE_READERS)
+    fields = _fields(rec, _LICENSE_FIELDS)
     if "in_use" in fields and "quantity" in fields and fields["in_use"] > fields["quantity"]:
         raise FieldProblem("in_use", f"{fields['in_use']} is more than the quantity {fields['quantity']}")
     asset_id = _text(rec, "id")
@@ -409,7 +405,7 @@ def parse_license(rec: object) -> AssetRecord:
 
 def parse_device(rec: object) -> AssetRecord:
     rec = _unknown_keys(rec, DEVICE_KEYS)
-    fields = _fields(rec, _DEVICE_READERS)
+    fields = _fields(rec, _DEVICE_FIELDS)
     if "serial_number" in fields:
         # Serial numbers are case-insensitive: one device, one spelling (it is also the default id).
         fields["serial_number"] = fields["serial_number"].upper()
