@@ -138,6 +138,11 @@ def _domain(rec: dict, key: str) -> str:
     return value
 
 
+def domain(value: object) -> str:
+    """An account domain as a file gives it, in its normal form; FieldProblem if it is not a domain."""
+    return _domain({"account": value}, "account")
+
+
 def _user_id(value: object, key: str) -> str:
     if not isinstance(value, str):
         raise FieldProblem(key, f"must be a user id (an e-mail address), got {value!r}")

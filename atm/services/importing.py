@@ -16,6 +16,7 @@ from typing import BinaryIO, Callable
 
 from atm.domain.errors import InvalidInput, InvalidRecord
 from atm.domain.model import Asset, License, license_id
+from atm.domain.record_batches import NewAssets, new_devices, new_licenses
 from atm.domain.records import (
     AccountRecord, AssetRecord, FieldProblem, UserRecord, merge_asset, new_asset, parse_account, parse_device,
     parse_license, parse_user,
@@ -27,6 +28,7 @@ BATCH = 2000
 MAX_REPORTED = 20
 Progress = Callable[[int, int], None]
 PARSERS = {"users": parse_user, "accounts": parse_account, "licenses": parse_license, "devices": parse_device}
+BATCHED = {"licenses": new_licenses, "devices": new_devices}
 
 
 @dataclass
@@ -73,6 +75,8 @@ class _Importer:
     tightened: list[str] = field(default_factory=list)  # ids a rule flag now stops (R5)
     tightened_places: list[tuple[str, str]] = field(default_factory=list)  # VAs turned SSM On-Prem
     empty_at_start: bool = False
+    pending: list[tuple[int, object]] = field(default_factory=list)  # asset records of one section, to batch
+    pending_section: str = ""
     suspended_indexes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -87,6 +91,17 @@ class _Importer:
         return f"{where} ({asset_id})" if asset_id is not None else where
 
     def add(self, section: str, position: int, raw: object) -> None:
+        if self.pending and section != self.pending_section:
+            self._add_pending()
+        if section in BATCHED and self.empty_at_start and not self.problems:
+            self.pending.append((position, raw))
+            self.pending_section = section
+            if len(self.pending) >= BATCH:
+                self._add_pending()
+            return
+        self._add_one(section, position, raw)
+
+    def _add_one(self, section: str, position: int, raw: object) -> None:
         try:
             value = PARSERS[section](raw)
         except FieldProblem as exc:
@@ -159,6 +174,43 @@ class _Importer:
                                   if va.ssm_onprem and before.get((r.domain, va.name)) is False]
 
     # --- assets ------------------------------------------------------------------------
+
+    def _add_pending(self) -> None:
+        """A first load takes a batch of ordinary records whole (atm.domain.record_batches); anything else goes
+        record by record, which takes the same records the same way and names what is wrong."""
+        section, pending = self.pending_section, self.pending
+        self.pending = []
+        batch = None if self.problems else BATCHED[section]([raw for _, raw in pending])
+        if batch is None or not self._claim(batch, SECTION_CODES[section] << 40, [p for p, _ in pending]):
+            for position, raw in pending:
+                self._add_one(section, position, raw)
+            return
+        self._flush()  # what went record by record before this batch, so the rows keep the file's order
+        self.uow.assets.insert_new(batch)
+        count = len(batch.ids)
+        if batch.kind == "device":
+            self.summary.devices += count
+        else:
+            self.summary.licenses += count
+        self.summary.created += count
+
+    def _claim(self, batch: NewAssets, base: int, positions: list[int]) -> bool:
+        """Note where the batch's ids, real-world keys and places are first met; False, noting nothing, if any
+        id or key is met twice (record by record then says where)."""
+        ids = list(map(str.lower, batch.ids))
+        keys = [(key, i) for i, (key, lid) in enumerate(zip(batch.natural_keys, ids)) if key is not None and key != lid]
+        names = ids + [key for key, _ in keys]
+        if len(set(names)) != len(names) or not self.asset_where.keys().isdisjoint(names) \
+                or not self.key_where.keys().isdisjoint(names):
+            return False
+        packed = [base | p for p in positions]
+        self.asset_where.update(zip(ids, packed))
+        self.key_where.update((key, packed[i]) for key, i in keys)
+        places = list(zip(batch.columns["account"], batch.columns["virtual_account"]))
+        if not self.place_where.keys() >= set(places):
+            for place, p, asset_id in zip(places, packed, batch.ids):
+                self.place_where.setdefault(place, (p, asset_id))
+        return True
 
     def _add_asset(self, record: AssetRecord, packed: int) -> None:
         # One asset per id whatever its case, one per serial number, one per sales-order line. A real-world key
@@ -264,6 +316,8 @@ class _Importer:
     # --- the end -----------------------------------------------------------------------
 
     def finish(self) -> ImportSummary:
+        if self.pending:
+            self._add_pending()
         if not self.problems:
             self._flush_directory()
             self._flush()

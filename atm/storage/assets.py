@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from itertools import repeat
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from atm.domain.model import Asset, Device, License, MinorLine
 from atm.storage.database import Database, contains_pattern, placeholders
+
+if TYPE_CHECKING:
+    from atm.domain.record_batches import NewAssets
 
 COLUMNS = (
     "id", "kind", "account", "virtual_account", "pid", "license_type", "sales_order", "reserved",
@@ -27,6 +31,9 @@ FILTER_COLUMNS = {
 }
 # Real-world keys people type in any case (docs/import.md); the serial number is stored in upper case instead.
 ANY_CASE = frozenset({"pak", "host_id", "uuid"})
+# What a column holds for an asset of the other kind (asset_row): 0 for a flag, else NULL.
+FLAG_COLUMNS = ("reserved", "enterprise_agreement", "pending_upgrade", "cslu")
+NULL_OR_ZERO = {c: 0 if c in FLAG_COLUMNS else None for c in COLUMNS}
 CHUNK = 500
 BY_ID_CHUNK = 5000  # well under SQLite's 32,766 bound parameters
 
@@ -187,6 +194,18 @@ class AssetRepository:
     def insert(self, assets: list[Asset]) -> None:
         if assets:
             self.db.executemany(INSERT, [asset_row(a) for a in assets])
+
+    def insert_new(self, batch: NewAssets) -> None:
+        """A batch of new assets checked column by column (atm.domain.record_batches), with their minor lines."""
+        n = len(batch.ids)
+        given = dict(batch.columns, id=batch.ids, kind=repeat(batch.kind, n))
+        for flag in FLAG_COLUMNS:
+            if flag in given:
+                given[flag] = map(int, given[flag])  # bools as 0/1: PostgreSQL's integer columns take no booleans
+        self.db.executemany(INSERT, zip(*(given.get(c, repeat(NULL_OR_ZERO[c], n)) for c in COLUMNS)))
+        if batch.minor_lines:
+            self.db.executemany("INSERT INTO minor_lines (license_id, line, pid, quantity) VALUES (?, ?, ?, ?)",
+                                batch.minor_lines)
 
     def update(self, assets: list[Asset]) -> None:
         """Write every field of these stored assets (their place included, which the caller kept as it was)."""
