@@ -37,6 +37,23 @@ _NEAR_END = 8
 _find_constant = re.compile(r'"(?:[^"\\]|\\.)*"|(NaN|-?Infinity)', re.DOTALL).finditer
 
 
+# Runs of elements decoded at once: at most this many characters, and given up after this many misses.
+_RUN_CHARS = 1 << 18
+_RUN_MISSES = 4
+
+
+def _separator(buf: str, close: int, after: int) -> tuple[str, int] | None:
+    """What separates two objects of an array, from the first's closing '}' through the second's first key
+    (`},\n  {"id"`), and the characters from that '}' to the second object; None if they are not so simple."""
+    if close < 0 or buf[after:after + 2] != '{"':
+        return None
+    quote = buf.find('"', after + 2, after + 66)
+    separator = buf[close:quote + 1]
+    if quote < 0 or "\\" in separator:
+        return None
+    return separator, after - close
+
+
 class JsonStreamError(ValueError):
     """Malformed JSON; message says what and where (line, column, byte offset)."""
 
@@ -207,7 +224,29 @@ class TopLevelStream:
         skip_ws = _skip_ws
         n = len(buf)
         index = 0
+        # Runs: once two elements show what separates them (say '},\n  {"id"'), the elements up to the last such
+        # separator within _RUN_CHARS are decoded as one JSON array, which saves the per-call cost and shares
+        # the key strings. A run that does not decode exactly (the separator was inside an element, a fault)
+        # is dropped: the elements go one by one past it, and the one-by-one path reports any fault.
+        separator: str | None = None
+        gap = 0  # characters from an element's closing '}' to the next element
+        retry_at = misses = 0
         while True:
+            if separator is not None and pos >= retry_at:
+                cut = buf.rfind(separator, pos, pos + _RUN_CHARS)
+                if cut > pos:
+                    run = self._run(buf, pos, cut + 1)
+                    if run is not None:
+                        for obj in run:
+                            yield key, index, obj
+                            index += 1
+                        pos = cut + gap
+                        continue
+                    misses += 1
+                    retry_at = cut + 1
+                    if misses >= _RUN_MISSES:
+                        separator = None
+            start = pos
             try:
                 obj, end = decode(buf, pos)
                 c = buf[end]  # IndexError when the element ends the buffer
@@ -220,6 +259,7 @@ class TopLevelStream:
                 obj, end, c = self._value(pos, ",]", f"element {index} of {_quote(key)}")
                 buf = self._buf
                 n = len(buf)
+                start = -1  # the element may have moved in the buffer
                 if c != "," and c != "]":
                     raise self._expected(
                         end,
@@ -235,6 +275,20 @@ class TopLevelStream:
                 pos = self._skip(pos)
                 buf = self._buf
                 n = len(buf)
+            elif separator is None and misses < _RUN_MISSES and start >= 0 and obj.__class__ is dict:
+                learned = _separator(buf, buf.rfind("}", start, end), pos)
+                if learned is not None:
+                    separator, gap = learned
+
+    def _run(self, buf: str, pos: int, stop: int) -> list | None:
+        """The elements in buf[pos:stop] decoded as one array, or None if that text is not exactly whole
+        elements separated by commas."""
+        text = "[" + buf[pos:stop] + "]"
+        try:
+            run, end = self._decode(text, 0)
+        except (ValueError, RecursionError):
+            return None
+        return run if end == len(text) else None
 
     # --- decoding one value --------------------------------------------------
 

@@ -593,3 +593,80 @@ def test_a_key_with_braces_does_not_break_the_error_message():
 
     with pytest.raises(JsonStreamError, match=r'expected a value for element 0 of "a\{b\}"'):
         list(TopLevelStream(io.BytesIO(b'{"a{b}": [,]}')))
+
+
+# --- runs: many elements decoded at once ------------------------------------------
+
+
+def without_runs(monkeypatch) -> None:
+    import atm.io.jsonstream as jsonstream
+
+    monkeypatch.setattr(jsonstream, "_RUN_CHARS", 0)  # no run fits: every element goes one by one
+
+
+def records(n: int) -> list[dict]:
+    return [{"id": f"R{i}", "pid": "P}, {\"id\"", "quantity": i,
+             "minor_lines": [{"id": "M", "line": f"{i}.1"}, {"id": "M", "line": f"{i}.2"}] if i % 3 else []}
+            for i in range(n)]
+
+
+LAYOUTS = {
+    "one per line": lambda doc: '{"licenses": [\n' + ",\n".join("  " + json.dumps(r) for r in doc) + "\n]}",
+    "compact": lambda doc: json.dumps({"licenses": doc}, separators=(",", ":")),
+    "default": lambda doc: json.dumps({"licenses": doc}),
+    "indented": lambda doc: json.dumps({"licenses": doc}, indent=2),
+    # The records' separator again after the array's end: a run must not read past ']'.
+    "two arrays": lambda doc: json.dumps({"licenses": doc[:2900], "devices": doc[2900:]}, separators=(",", ":")),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("chunk_size", [1 << 20, 4096, 777])
+def test_runs_yield_exactly_the_elements_one_by_one_reading_yields(layout, chunk_size, monkeypatch):
+    # Nested objects start with the same key as the records, and a value holds the separator's text: a run
+    # cut at a nested separator must be dropped, not read as records.
+    data = LAYOUTS[layout](records(3000)).encode()
+    expected = expected_items(data)
+    assert read_all(data, chunk_size) == expected
+    without_runs(monkeypatch)
+    assert read_all(data, chunk_size) == expected
+
+
+@pytest.mark.parametrize("fault", [
+    lambda t: t.replace('"R1500", ', '"R1500", "id": "again", ', 1),  # a duplicate key
+    lambda t: t.replace('"quantity": 1500', '"quantity": NaN', 1),
+    lambda t: t.replace('"quantity": 1500}', '"quantity": 1500', 1),  # an object not closed
+    lambda t: t.replace('"R1500"', '"R1500', 1),  # a string not closed
+    lambda t: t.replace('{"id": "R1500"', '{"id": "R1500\x01"', 1),  # a control character
+    lambda t: t.replace('}, {"id": "R1500"', '} {"id": "R1500"', 1),  # a missing comma
+    lambda t: t.replace('"quantity": 1500', '"quantity": ' + "[" * 5000 + "]" * 5000, 1),
+    lambda t: t.replace('"quantity": 1500', '"quantity": 1' + "0" * 5000, 1),  # past int's digit limit
+    lambda t: t.replace(', {"id": "R1500"', ', 7, {"id": "R1500"', 1),  # not an object
+])
+def test_a_fault_inside_a_run_is_reported_as_one_by_one_reading_reports_it(fault, monkeypatch):
+    text = fault(json.dumps({"licenses": records(3000)}))
+    try:
+        found = read_all(text.encode())
+    except JsonStreamError as e:
+        found = (str(e), e.line, e.column, e.offset)
+    without_runs(monkeypatch)
+    try:
+        expected = read_all(text.encode())
+    except JsonStreamError as e:
+        expected = (str(e), e.line, e.column, e.offset)
+    assert found == expected
+
+
+def test_most_elements_of_a_large_array_are_read_in_runs(monkeypatch):
+    data = LAYOUTS["one per line"](records(3000)).encode()
+    in_runs = []
+    real = TopLevelStream._run
+
+    def counting(self, buf, pos, stop):
+        run = real(self, buf, pos, stop)
+        in_runs.append(len(run or ()))
+        return run
+
+    monkeypatch.setattr(TopLevelStream, "_run", counting)
+    assert read_all(data) == expected_items(data)
+    assert sum(in_runs) >= 2990 and len(in_runs) < 30  # a few one by one, to learn the separator
