@@ -120,9 +120,12 @@ DEVICE_FIELDS = (
 )
 
 
+LICENSE_ID = "SO{}-{}"
+
+
 def license_id(sales_order: str, line: str) -> str:
     """The default id of a license line: `SO<order>-<line>` (docs/json.md)."""
-    return f"SO{sales_order}-{line}"
+    return LICENSE_ID.format(sales_order, line)
 
 
 def asset_to_dict(asset: Asset) -> dict:

@@ -17,7 +17,7 @@ from itertools import chain, repeat
 from operator import itemgetter, le
 from typing import Sequence
 
-from atm.domain.model import DEFAULT_VA, license_id
+from atm.domain.model import DEFAULT_VA, LICENSE_ID, license_id
 from atm.domain.records import DEVICE_KEYS, LICENSE_KEYS, MAX_QUANTITY, MAX_TEXT, MINOR_KEYS, FieldProblem, domain
 
 _NONE = type(None)
@@ -30,6 +30,8 @@ _LICENSE_TEXT = ("sales_order", "line", "web_order", "subscription_id", "pak", "
 _LICENSE_FLAGS = ("enterprise_agreement", "reserved", "pending_upgrade")
 _DEVICE_TEXT = ("host_id", "uuid", "license_type", "pnp_status", "sales_order")
 _DEVICE_FLAGS = ("cslu", "reserved")
+# Fields whose values repeat across records (orders, lines, types): checked once per distinct value.
+_REPEATING = frozenset({"sales_order", "line", "web_order", "license_type", "pnp_status"})
 _LICENSE_ORDER = ("id", "account", "virtual_account", "pid", "quantity", "in_use", "minor_lines",
                   *_LICENSE_TEXT, *_LICENSE_FLAGS)
 _DEVICE_ORDER = ("id", "account", "virtual_account", "pid", "serial_number", *_DEVICE_TEXT, *_DEVICE_FLAGS)
@@ -55,7 +57,7 @@ def new_licenses(raws: Sequence[object]) -> NewAssets | None:
     try:
         columns = _columns(raws, LICENSE_KEYS, _LICENSE_ORDER)
         for name in _LICENSE_TEXT:
-            columns[name] = _optional_text(columns[name])
+            columns[name] = _optional_text(columns[name], few=name in _REPEATING)
         so, line = columns["sales_order"], columns["line"]
         quantity = columns["quantity"]
         _whole(quantity, minimum=1, given=True)
@@ -63,19 +65,24 @@ def new_licenses(raws: Sequence[object]) -> NewAssets | None:
         if not all(map(le, in_use, quantity)):
             raise _Decline
         ids = _ids(columns.pop("id"))
-        if None in ids:
-            named = [i is not None or (s is not None and n is not None) for i, s, n in zip(ids, so, line)]
-            if not all(named):
+        if None in so or None in line:
+            keyed = [s is not None and n is not None for s, n in zip(so, line)]
+            if None in ids and not all(i is not None or k for i, k in zip(ids, keyed)):
                 raise _Decline  # no id, and no sales order and line to name it by
-            ids = [license_id(s, n) if i is None else i for i, s, n in zip(ids, so, line)]
-        natural = [None if s is None or n is None else license_id(s, n).lower() for s, n in zip(so, line)]
+            named = [license_id(s, n) if k else None for s, n, k in zip(so, line, keyed)]
+            natural = [n.lower() if n is not None else None for n in named]
+        else:
+            named = list(map(LICENSE_ID.format, so, line))
+            natural = list(map(str.lower, named))
+        if None in ids:
+            ids = [n if i is None else i for i, n in zip(ids, named)]
         minor = _minor_lines(columns.pop("minor_lines"), ids, line)
         _common(columns)
         for name in _LICENSE_FLAGS:
             columns[name] = _flags(columns[name])
     except _Decline:
         return None
-    return NewAssets("license", ids, columns, natural, minor)
+    return NewAssets("license", list(ids), columns, natural, minor)
 
 
 def new_devices(raws: Sequence[object]) -> NewAssets | None:
@@ -83,7 +90,7 @@ def new_devices(raws: Sequence[object]) -> NewAssets | None:
     try:
         columns = _columns(raws, DEVICE_KEYS, _DEVICE_ORDER)
         for name in _DEVICE_TEXT:
-            columns[name] = _optional_text(columns[name])
+            columns[name] = _optional_text(columns[name], few=name in _REPEATING)
         serials = columns["serial_number"] = list(map(str.upper, _required_text(columns["serial_number"])))
         ids = _ids(columns.pop("id"))
         if None in ids:
@@ -94,25 +101,33 @@ def new_devices(raws: Sequence[object]) -> NewAssets | None:
             columns[name] = _flags(columns[name])
     except _Decline:
         return None
-    return NewAssets("device", ids, columns, natural, [])
+    return NewAssets("device", list(ids), columns, natural, [])
 
 
 # --- columns ------------------------------------------------------------------------------------
 
 
-def _columns(raws: Sequence[object], allowed: frozenset[str], order: tuple[str, ...]) -> dict[str, list]:
-    """One list per field, None where a record leaves the field out; only plain objects with known keys."""
-    if not raws or set(map(type, raws)) != {dict} or not all(map(allowed.issuperset, raws)):
+def _columns(raws: Sequence[object], allowed: frozenset[str], order: tuple[str, ...]) -> dict[str, Sequence]:
+    """One column per field, None where a record leaves the field out; only plain objects with known keys."""
+    if not raws or set(map(type, raws)) != {dict}:
         raise _Decline
-    width = len(order)
-    if set(map(len, raws)) == {width}:  # every field present: one C-level lookup per record
-        rows = list(map(itemgetter(*order), raws))
-    else:
-        rows = [tuple(map(raw.get, order)) for raw in raws]
-    return dict(zip(order, map(list, zip(*rows))))
+    keys = raws[0].keys()
+    if keys <= allowed and all(map(keys.__eq__, map(dict.keys, raws))):  # one set of keys: C-level lookups
+        present = [key for key in order if key in keys]
+        if len(present) < 2:
+            raise _Decline  # no asset is named by fewer than two fields (and itemgetter would not give tuples)
+        columns = dict(zip(present, zip(*map(itemgetter(*present), raws))))
+        if len(present) < len(order):
+            absent = (None,) * len(raws)
+            for key in order:
+                columns.setdefault(key, absent)
+        return columns
+    if not all(map(allowed.issuperset, raws)):
+        raise _Decline
+    return dict(zip(order, zip(*[tuple(map(raw.get, order)) for raw in raws])))
 
 
-def _common(columns: dict[str, list]) -> None:
+def _common(columns: dict[str, Sequence]) -> None:
     """The fields every asset has: account (a domain), virtual account (DEFAULT if not given), pid (required)."""
     accounts = columns["account"]
     if set(map(type, accounts)) != _TEXT:
@@ -129,33 +144,39 @@ def _common(columns: dict[str, list]) -> None:
     places = columns["virtual_account"]
     if None in places or "" in places:
         places = columns["virtual_account"] = [DEFAULT_VA if p is None or p == "" else p for p in places]
-    _clean(places)
-    columns["pid"] = _required_text(columns["pid"])
+    _clean(places, few=True)
+    columns["pid"] = _required_text(columns["pid"], few=True)
 
 
-def _ids(ids: list) -> list:
+def _ids(ids: Sequence) -> Sequence:
     """The ids given, None where a record gives none (an empty id is none: the record is named by its key)."""
     return _optional_text(ids)
 
 
-def _required_text(values: list) -> list:
-    _clean(values)
+def _required_text(values: Sequence, *, few: bool = False) -> Sequence:
+    _clean(values, few=few)
     return values
 
 
-def _optional_text(values: list) -> list:
+def _optional_text(values: Sequence, *, few: bool = False) -> Sequence:
     """Text or nothing (None); an empty string clears the field, so it reads as None too."""
     if "" in values:
         values = [v if v != "" else None for v in values]
     given = [v for v in values if v is not None] if None in values else values
     if given:
-        _clean(given)
+        _clean(given, few=few)
     return values
 
 
-def _clean(values: list) -> None:
+def _clean(values: Sequence, *, few: bool = False) -> None:
     """Every value is text of 1 to MAX_TEXT printable ASCII characters, not starting or ending with a space:
-    what records.py takes as it is, without converting or trimming."""
+    what records.py takes as it is, without converting or trimming. With `few` (a field whose values repeat:
+    a product id, a place, a line number), each distinct value is checked once."""
+    if few:
+        try:
+            values = set(values)
+        except TypeError:  # a list or an object: not text
+            raise _Decline from None
     if set(map(type, values)) != _TEXT or min(map(len, values)) < 1 or max(map(len, values)) > MAX_TEXT:
         raise _Decline
     joined = _SEPARATOR.join(values)
@@ -164,7 +185,7 @@ def _clean(values: list) -> None:
         raise _Decline
 
 
-def _whole(values: list, *, minimum: int, given: bool) -> list:
+def _whole(values: Sequence, *, minimum: int, given: bool) -> Sequence:
     """Whole numbers as JSON numbers (never true/false) from minimum to MAX_QUANTITY; absent reads as 0 unless
     the field is required (given)."""
     if None in values:
@@ -176,13 +197,13 @@ def _whole(values: list, *, minimum: int, given: bool) -> list:
     return values
 
 
-def _flags(values: list) -> list:
+def _flags(values: Sequence) -> Sequence:
     if not set(map(type, values)) <= _FLAG_OR_NONE:
         raise _Decline
     return [v is True for v in values] if None in values else values
 
 
-def _minor_lines(values: list, ids: list[str], majors: list) -> list[tuple[str, str, str, int]]:
+def _minor_lines(values: Sequence, ids: Sequence[str], majors: Sequence) -> list[tuple[str, str, str, int]]:
     """Each license's minor lines: a list of {line, pid, quantity}, lines unique, each under the major line."""
     if None in values:
         values = [[] if v is None else v for v in values]
@@ -194,15 +215,18 @@ def _minor_lines(values: list, ids: list[str], majors: list) -> list[tuple[str, 
         return []
     if set(map(type, items)) != {dict} or not all(map(MINOR_KEYS.issuperset, items)):
         raise _Decline
-    lines = [item.get("line") for item in items]
-    pids = [item.get("pid") for item in items]
-    quantities = _whole([item.get("quantity") for item in items], minimum=1, given=True)
-    _clean(lines)
-    _clean(pids)
+    if set(map(len, items)) == {3}:  # every minor line names its line, pid and quantity
+        lines, pids, quantities = zip(*map(itemgetter("line", "pid", "quantity"), items))
+    else:
+        lines, pids, quantities = ([item.get(key) for item in items] for key in ("line", "pid", "quantity"))
+    quantities = _whole(quantities, minimum=1, given=True)
+    _clean(lines, few=True)
+    _clean(pids, few=True)
     owners = list(chain.from_iterable(map(repeat, ids, counts)))
     if len(set(zip(owners, lines))) != len(lines):
         raise _Decline  # a line twice in one license
-    prefixes = chain.from_iterable(map(repeat, ("" if m is None else m + "." for m in majors), counts))
+    majors = map("{}.".format, majors) if None not in majors else ("" if m is None else m + "." for m in majors)
+    prefixes = chain.from_iterable(map(repeat, majors, counts))
     if not all(map(str.startswith, lines, prefixes)):
         raise _Decline
     return list(zip(owners, lines, pids, quantities))

@@ -231,9 +231,19 @@ class TopLevelStream:
         separator: str | None = None
         gap = 0  # characters from an element's closing '}' to the next element
         retry_at = misses = 0
+        read_all = False  # the end of the file, or a byte that is not UTF-8, is in the buffer
         while True:
             if separator is not None and pos >= retry_at:
                 cut = buf.rfind(separator, pos, pos + _RUN_CHARS)
+                if cut < 0 and n - pos < _RUN_CHARS and not read_all:
+                    # The buffer ends first: read on, so that the element it cuts goes in the next run (one by
+                    # one, it would be decoded to its cut, refused, and decoded again).
+                    read_all = not self._refill(pos, stop_on_bad_utf8=True)
+                    retry_at = max(0, retry_at - pos)
+                    pos = 0
+                    buf = self._buf
+                    n = len(buf)
+                    continue
                 if cut > pos:
                     run = self._run(buf, pos, cut + 1)
                     if run is not None:

@@ -82,9 +82,13 @@ class JsonSource(Source):
     def __iter__(self) -> Iterator[Record]:
         from atm.io.jsonstream import JsonStreamError
 
+        keys = self._stream.keys
+        checked = 0
         try:
             for key, index, value in self._stream:
-                self._check_keys()
+                if len(keys) != checked:  # a new top-level key: check it before its first record is used
+                    self._check_keys()
+                    checked = len(keys)
                 if index is None:
                     if value is None:
                         continue
