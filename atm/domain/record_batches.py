@@ -13,12 +13,16 @@ path on random records.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from operator import itemgetter, le
 from typing import Sequence
 
-from atm.domain.model import DEFAULT_VA, LICENSE_ID, license_id
-from atm.domain.records import DEVICE_KEYS, LICENSE_KEYS, MAX_QUANTITY, MAX_TEXT, MINOR_KEYS, FieldProblem, domain
+from atm.domain.model import DEFAULT_VA, LICENSE_ID, MinorLine, license_id
+from atm.domain.records import (
+    DEVICE_KEYS, LICENSE_KEYS, MAX_QUANTITY, MAX_TEXT, MINOR_KEYS, AssetRecord, FieldProblem, domain,
+)
+
+BATCH = 2000  # records checked at once
 
 _NONE = type(None)
 _TEXT = frozenset({str})
@@ -50,6 +54,26 @@ class NewAssets:
     columns: dict[str, Sequence]  # field -> one value per asset, defaults applied (flags as bools)
     natural_keys: list[str | None]  # the lower-cased real-world key (serial, SO<order>-<line>), if any
     minor_lines: list[tuple[str, str, str, int]]  # (license id, line, pid, quantity), licenses only
+    minor_counts: list[int]  # how many of those each license has, in order (licenses only)
+
+    def records(self) -> list[AssetRecord]:
+        """The batch as records again, each with every field of its asset: for the record-by-record path,
+        when an id or a key of the batch was met before (it then says where)."""
+        columns = list(self.columns.items())
+        minor = iter(self.minor_lines)
+        out = []
+        for i, asset_id in enumerate(self.ids):
+            fields = {name: values[i] for name, values in columns if values[i] is not None}
+            lines = None
+            if self.kind == "license":
+                lines = tuple(MinorLine(line, pid, quantity)
+                              for _, line, pid, quantity in islice(minor, self.minor_counts[i]))
+            out.append(AssetRecord(self.kind, asset_id, True, fields, lines))
+        return out
+
+    def as_message(self) -> tuple:
+        """Plain values only (for marshal, between the reading and the writing process)."""
+        return (self.kind, self.ids, self.columns, self.natural_keys, self.minor_lines, self.minor_counts)
 
 
 def new_licenses(raws: Sequence[object]) -> NewAssets | None:
@@ -82,7 +106,7 @@ def new_licenses(raws: Sequence[object]) -> NewAssets | None:
             columns[name] = _flags(columns[name])
     except _Decline:
         return None
-    return NewAssets("license", list(ids), columns, natural, minor)
+    return NewAssets("license", list(ids), columns, natural, *minor)
 
 
 def new_devices(raws: Sequence[object]) -> NewAssets | None:
@@ -101,7 +125,7 @@ def new_devices(raws: Sequence[object]) -> NewAssets | None:
             columns[name] = _flags(columns[name])
     except _Decline:
         return None
-    return NewAssets("device", list(ids), columns, natural, [])
+    return NewAssets("device", list(ids), columns, natural, [], [])
 
 
 # --- columns ------------------------------------------------------------------------------------
@@ -203,8 +227,9 @@ def _flags(values: Sequence) -> Sequence:
     return [v is True for v in values] if None in values else values
 
 
-def _minor_lines(values: Sequence, ids: Sequence[str], majors: Sequence) -> list[tuple[str, str, str, int]]:
-    """Each license's minor lines: a list of {line, pid, quantity}, lines unique, each under the major line."""
+def _minor_lines(values: Sequence, ids: Sequence[str], majors: Sequence) -> tuple[list, list[int]]:
+    """Each license's minor lines, a list of {line, pid, quantity}, lines unique, each under the major line:
+    (license id, line, pid, quantity) for them all, and how many each license has."""
     if None in values:
         values = [[] if v is None else v for v in values]
     if set(map(type, values)) != {list}:
@@ -212,7 +237,7 @@ def _minor_lines(values: Sequence, ids: Sequence[str], majors: Sequence) -> list
     counts = list(map(len, values))
     items = list(chain.from_iterable(values))
     if not items:
-        return []
+        return [], counts
     if set(map(type, items)) != {dict} or not all(map(MINOR_KEYS.issuperset, items)):
         raise _Decline
     if set(map(len, items)) == {3}:  # every minor line names its line, pid and quantity
@@ -229,4 +254,4 @@ def _minor_lines(values: Sequence, ids: Sequence[str], majors: Sequence) -> list
     prefixes = chain.from_iterable(map(repeat, majors, counts))
     if not all(map(str.startswith, lines, prefixes)):
         raise _Decline
-    return list(zip(owners, lines, pids, quantities))
+    return list(zip(owners, lines, pids, quantities)), counts

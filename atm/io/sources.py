@@ -57,6 +57,9 @@ class Source:
     def done(self) -> int:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Stop reading (the file itself is the caller's to close)."""
+
     def where(self, section: str, position: int) -> str:
         """The record's place in the file, for a message: `row 7` (a table)."""
         return f"row {position}"

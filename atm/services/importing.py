@@ -24,8 +24,9 @@ from atm.domain.records import (
 from atm.services.unit_of_work import UnitOfWork
 from atm.storage.errors import ConstraintViolation
 
-BATCH = 2000
+BATCH = 2000  # records a batch check takes at once, and rows written at once
 MAX_REPORTED = 20
+READ_AHEAD_BYTES = 32 * 2**20  # a first load of a JSON file this large is read by a second process
 Progress = Callable[[int, int], None]
 PARSERS = {"users": parse_user, "accounts": parse_account, "licenses": parse_license, "devices": parse_device}
 BATCHED = {"licenses": new_licenses, "devices": new_devices}
@@ -77,6 +78,7 @@ class _Importer:
     empty_at_start: bool = False
     pending: list[tuple[int, object]] = field(default_factory=list)  # asset records of one section, to batch
     pending_section: str = ""
+    batching: bool = True  # False when the records come checked already (atm.io.readahead)
     suspended_indexes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -93,7 +95,7 @@ class _Importer:
     def add(self, section: str, position: int, raw: object) -> None:
         if self.pending and section != self.pending_section:
             self._add_pending()
-        if section in BATCHED and self.empty_at_start and not self.problems:
+        if self.batching and section in BATCHED and self.empty_at_start and not self.problems:
             self.pending.append((position, raw))
             self.pending_section = section
             if len(self.pending) >= BATCH:
@@ -181,9 +183,20 @@ class _Importer:
         section, pending = self.pending_section, self.pending
         self.pending = []
         batch = None if self.problems else BATCHED[section]([raw for _, raw in pending])
-        if batch is None or not self._claim(batch, SECTION_CODES[section] << 40, [p for p, _ in pending]):
+        if batch is None:
             for position, raw in pending:
                 self._add_one(section, position, raw)
+        else:
+            self.add_checked(section, [p for p, _ in pending], batch)
+
+    def add_checked(self, section: str, positions: list[int], batch: NewAssets) -> None:
+        """New assets a batch check took (atm.domain.record_batches), at these positions of a first load."""
+        if self.pending:
+            self._add_pending()
+        base = SECTION_CODES[section] << 40
+        if self.problems or not self._claim(batch, base, positions):
+            for record, position in zip(batch.records(), positions):  # says which id or key is met twice
+                self._add_asset(record, base | position)
             return
         self._flush()  # what went record by record before this batch, so the rows keep the file's order
         self.uow.assets.insert_new(batch)
@@ -368,7 +381,8 @@ def import_file(uow: UnitOfWork, path: Path, *, fmt: str | None = None, progress
     """Load `path` (JSON, CSV or XLSX) in one transaction; any problem rolls everything back.
 
     `stream`, when given, is read instead of opening `path` (standard input); `path` then only names it."""
-    from atm.io.sources import open_source
+    from atm.io.readahead import ReadAhead
+    from atm.io.sources import JsonSource, open_source
 
     if stream is None:
         try:
@@ -382,10 +396,24 @@ def import_file(uow: UnitOfWork, path: Path, *, fmt: str | None = None, progress
         uow.db.tune_for_bulk_load()
         with uow.write():
             importer = _Importer(uow, lambda section, position: f"{path.name}: {source.where(section, position)}")
-            for count, (section, position, raw) in enumerate(source, start=1):
-                importer.add(section, position, raw)
-                if progress is not None and count % 4096 == 0:
-                    progress(source.done, source.total)
+            if importer.empty_at_start and stream is None and isinstance(source, JsonSource) \
+                    and source.total >= READ_AHEAD_BYTES:
+                source = ReadAhead(path, source.total)  # a second process reads and checks; this one writes
+                importer.batching = False
+            try:
+                taken = 0
+                for section, position, raw in source:
+                    if position.__class__ is list:  # a batch the reading process checked
+                        importer.add_checked(section, position, raw)
+                        taken += len(position)
+                    else:
+                        importer.add(section, position, raw)
+                        taken += 1
+                    if progress is not None and taken >= 4096:
+                        progress(source.done, source.total)
+                        taken = 0
+            finally:
+                source.close()
             summary = importer.finish()
             uow.commit()
     if progress is not None:

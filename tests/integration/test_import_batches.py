@@ -1,8 +1,14 @@
 """A first import takes ordinary records a batch at a time; what it stores and what it refuses are those of
 record-by-record import (docs/import.md). The files here are larger than one batch (2,000 records)."""
 
+import json
+import signal
+import subprocess
+import sys
+
 import pytest
 
+import atm.io.readahead as readahead
 import atm.services.importing as importing
 from atm.domain.errors import InvalidInput
 from atm.services.importing import BATCH, import_file
@@ -36,10 +42,16 @@ def dump(uow) -> dict:
             for table in ("assets", "minor_lines")}
 
 
+LANES = ("read ahead", "batches", "one by one")
+
+
 def import_both_ways(tmp_path, new_uow, world, monkeypatch):
-    """(what the batch lane did, what record by record did): the stored rows, or the refusal's message."""
+    """What each lane did: the stored rows and the summary, or the refusal's message. The lanes: a second
+    process reads and checks the file in batches (atm.io.readahead), this process checks batches itself, and
+    record by record, the reference."""
     out = []
-    for lane in ("batches", "one by one"):
+    for lane in LANES:
+        monkeypatch.setattr(importing, "READ_AHEAD_BYTES", 0 if lane == "read ahead" else 2**62)
         if lane == "one by one":
             monkeypatch.setattr(importing, "BATCHED", {"licenses": lambda raws: None, "devices": lambda raws: None})
         uow = new_uow()
@@ -73,8 +85,8 @@ def test_a_big_first_import_stores_what_record_by_record_stores(tmp_path, fresh_
     world = big_world()
     world["licenses"][BATCH + 7]["quantity"] = "5"  # converted one by one: that batch goes record by record
     world["devices"][10]["pid"] = " DEV-X "  # trimmed one by one
-    batches, reference = import_both_ways(tmp_path, fresh_uow, world, monkeypatch)
-    assert batches == reference
+    read_ahead, batches, reference = import_both_ways(tmp_path, fresh_uow, world, monkeypatch)
+    assert read_ahead == reference and batches == reference
     summary, rows = batches
     assert summary["created"] == 2 * N + 6 and len(rows["assets"]) == 2 * N + 6
 
@@ -112,8 +124,8 @@ def test_a_big_file_is_refused_with_the_same_message_either_way(tmp_path, fresh_
                                                                  message):
     world = big_world()
     break_it(world)
-    batches, reference = import_both_ways(tmp_path, fresh_uow, world, monkeypatch)
-    assert batches == reference
+    read_ahead, batches, reference = import_both_ways(tmp_path, fresh_uow, world, monkeypatch)
+    assert read_ahead == reference and batches == reference
     assert message in batches and batches.endswith("nothing was imported")
 
 
@@ -129,3 +141,67 @@ def test_the_batch_lane_is_taken_on_a_first_import_only(uow, tmp_path, monkeypat
     summary = import_file(uow, write_json(tmp_path / "big.json", world))  # a re-import merges, one by one
     assert taken == [] and summary.updated == 2 * N + 6
     assert uow.db.one("SELECT quantity FROM assets WHERE id = 'L2'") == 7
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (lambda text: text.replace('"L3000", ', '"L3000", "pid": "X", ', 1),
+     'big.json: not valid JSON at line 1, column'),  # a duplicate key, deep in the file
+    (lambda text: text.replace('{"users"', '{"extra": 1, "users"', 1),
+     "big.json: unknown top-level key 'extra'"),
+    (lambda text: text[:len(text) // 2], "big.json: not valid JSON at line 1, column"),
+])
+def test_a_broken_file_read_ahead_is_refused_as_when_read_here(tmp_path, fresh_uow, monkeypatch, spoil, message):
+    path = tmp_path / "big.json"
+    path.write_text(spoil(json.dumps(big_world())), encoding="utf-8")
+    said = []
+    for read_ahead in (True, False):
+        monkeypatch.setattr(importing, "READ_AHEAD_BYTES", 0 if read_ahead else 2**62)
+        uow = new = fresh_uow()
+        with pytest.raises(InvalidInput) as info:
+            import_file(uow, path)
+        assert dump(new) == {"assets": [], "minor_lines": []}
+        said.append(str(info.value))
+        uow.db.close()
+    assert said[0] == said[1] and said[0].startswith(message), said
+
+
+def test_a_reading_process_that_dies_fails_the_import_and_changes_nothing(uow, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "READ_AHEAD_BYTES", 0)
+    monkeypatch.setattr(readahead, "reader_command",
+                        lambda path: [sys.executable, "-c", "import sys; print('out of memory', file=sys.stderr); "
+                                                            "sys.exit(3)"])
+    with pytest.raises(InvalidInput) as info:
+        import_file(uow, write_json(tmp_path / "big.json", big_world()))
+    assert str(info.value) == ("big.json: the process reading the file stopped (exit status 3): out of memory; "
+                               "nothing was imported")
+    assert dump(uow) == {"assets": [], "minor_lines": []}
+
+
+def test_an_import_that_stops_early_stops_its_reading_process(uow, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "READ_AHEAD_BYTES", 0)
+    started = []
+    popen = subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", lambda *args, **kwargs: started.append(popen(*args, **kwargs))
+                        or started[-1])
+    world = big_world()
+    for record in world["licenses"][:25]:
+        record["quantity"] = -1  # 20 problems stop the import in the first batch, long before the file ends
+    with pytest.raises(InvalidInput):
+        import_file(uow, write_json(tmp_path / "big.json", world))
+    assert len(started) == 1 and started[0].returncode == -signal.SIGKILL  # killed and reaped, not left running
+
+
+def test_a_file_read_ahead_comes_checked_in_batches_with_progress_to_the_end(uow, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "READ_AHEAD_BYTES", 0)
+    checked = []
+    real = importing._Importer.add_checked
+    monkeypatch.setattr(importing._Importer, "add_checked",
+                        lambda self, section, positions, batch: checked.append(len(positions)) or
+                        real(self, section, positions, batch))
+    path = write_json(tmp_path / "big.json", big_world())
+    seen = []
+    import_file(uow, path, progress=lambda done, total: seen.append((done, total)))
+    assert sum(checked) == 2 * (N + 3) and len(checked) == 6  # three batches of each kind
+    size = path.stat().st_size
+    assert len(seen) > 2 and seen[-1] == (size, size)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
