@@ -46,8 +46,8 @@ class ReadAhead:
 
     def __iter__(self) -> Iterator[tuple]:
         errors = tempfile.TemporaryFile()
-        self._proc = proc = subprocess.Popen(
-            reader_command(self.path), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+        self._proc = proc = subprocess.Popen(reader_command(self.path), env=_child_env(), stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.PIPE, stderr=errors)
         try:
             read = proc.stdout.read
             while True:
@@ -91,7 +91,16 @@ class ReadAhead:
 
 
 def reader_command(path: Path) -> list[str]:
-    return [sys.executable, "-m", "atm.io.readahead", os.fspath(path)]
+    # -P: nothing from the current directory is imported (an `atm` folder there is not this program).
+    return [sys.executable, "-P", "-m", "atm.io.readahead", os.fspath(path)]
+
+
+def _child_env() -> dict[str, str]:
+    """This environment, with the folder this atm package was imported from first on the module path, so the
+    child runs the same atm (a source checkout, say) and nothing else of that name."""
+    here = str(Path(__file__).resolve().parents[2])
+    paths = [here] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
 
 
 # --- the child ------------------------------------------------------------------------------------

@@ -205,3 +205,15 @@ def test_a_file_read_ahead_comes_checked_in_batches_with_progress_to_the_end(uow
     size = path.stat().st_size
     assert len(seen) > 2 and seen[-1] == (size, size)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_the_reading_process_runs_this_atm_not_one_in_the_current_folder(uow, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "READ_AHEAD_BYTES", 0)
+    decoy = tmp_path / "atm" / "io"
+    decoy.mkdir(parents=True)
+    (tmp_path / "atm" / "__init__.py").write_text("")
+    (decoy / "__init__.py").write_text("")
+    (decoy / "readahead.py").write_text("raise SystemExit('the atm of the current folder ran')\n")
+    monkeypatch.chdir(tmp_path)
+    summary = import_file(uow, write_json(tmp_path / "big.json", big_world()))
+    assert summary.created == 2 * (N + 3)
