@@ -22,7 +22,7 @@ from atm.domain.records import (
     DEVICE_KEYS, LICENSE_KEYS, MAX_QUANTITY, MAX_TEXT, MINOR_KEYS, AssetRecord, FieldProblem, domain,
 )
 
-BATCH = 2000  # records checked at once
+BATCH = 2000  # records checked at once (and rows an import writes at once)
 
 _NONE = type(None)
 _TEXT = frozenset({str})

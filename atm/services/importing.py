@@ -16,7 +16,7 @@ from typing import BinaryIO, Callable
 
 from atm.domain.errors import InvalidInput, InvalidRecord
 from atm.domain.model import Asset, License, license_id
-from atm.domain.record_batches import NewAssets, new_devices, new_licenses
+from atm.domain.record_batches import BATCH, NewAssets, new_devices, new_licenses
 from atm.domain.records import (
     AccountRecord, AssetRecord, FieldProblem, UserRecord, merge_asset, new_asset, parse_account, parse_device,
     parse_license, parse_user,
@@ -24,7 +24,6 @@ from atm.domain.records import (
 from atm.services.unit_of_work import UnitOfWork
 from atm.storage.errors import ConstraintViolation
 
-BATCH = 2000  # records a batch check takes at once, and rows written at once
 MAX_REPORTED = 20
 READ_AHEAD_BYTES = 32 * 2**20  # a first load of a JSON file this large is read by a second process
 Progress = Callable[[int, int], None]

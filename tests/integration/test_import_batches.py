@@ -38,7 +38,7 @@ def big_world() -> dict:
 
 
 def dump(uow) -> dict:
-    return {table: list(uow.db.stream(f"SELECT * FROM {table} ORDER BY 1, 2", 10_000))
+    return {table: [tuple(row) for row in uow.db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()]
             for table in ("assets", "minor_lines")}
 
 
@@ -96,7 +96,7 @@ def test_the_rows_keep_the_file_order_whichever_lane_took_them(uow, tmp_path):
     world = big_world()
     world["licenses"][2 * BATCH + 100]["quantity"] = "5"  # the last, short batch of licenses goes one by one
     import_file(uow, write_json(tmp_path / "big.json", world))
-    ids = [row[0] for row in uow.db.stream("SELECT id FROM assets ORDER BY rowid", 10_000)]
+    ids = [row[0] for row in uow.db.execute("SELECT id FROM assets ORDER BY rowid").fetchall()]
     licenses = [f"L{i}" for i in range(N)]
     assert [i for i in ids if i.startswith("L")] == licenses
     assert ids.index(licenses[-1]) < ids.index("FOX0")  # the devices come after every license
