@@ -180,3 +180,11 @@ def test_one_unusual_record_sends_the_whole_batch_record_by_record():
         licenses[7].update(change)
         batch = agrees(licenses, parse_license, new_licenses)
         assert batch is None or batch.columns["account"][7] == "acme.com", change
+
+
+def test_a_change_made_to_every_record_of_a_batch_is_seen_too():
+    # One set of keys in the whole batch takes the quickest path: a misspelt field there must still decline.
+    for change in ({"quantiy": 10}, {"pid": " C1-ADV "}, {"quantity": True}, {"account": "ACME.COM"}):
+        licenses = [dict(ordinary_license(i), **change) for i in range(10)]
+        batch = agrees(licenses, parse_license, new_licenses)
+        assert batch is None or change == {"account": "ACME.COM"}, change
