@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import chain, islice, repeat
 from operator import itemgetter, le
-from typing import Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from atm.domain.model import DEFAULT_VA, LICENSE_ID, MinorLine, license_id
 from atm.domain.records import (
@@ -74,6 +74,38 @@ class NewAssets:
     def as_message(self) -> tuple:
         """Plain values only (for marshal, between the reading and the writing process)."""
         return (self.kind, self.ids, self.columns, self.natural_keys, self.minor_lines, self.minor_counts)
+
+
+def in_batches(records: Iterable[tuple[str, int, object]],
+               checks: Mapping[str, Callable[[list], NewAssets | None]]) -> Iterator[tuple]:
+    """The `(section, position, record)` of a file in file order, the records of each section in `checks` taken
+    BATCH at a time: yields `(section, [positions], NewAssets)` for a batch its check took, and each record of
+    a batch it declined, and of any other section, as it came. What is pending when `records` raises is never
+    yielded, as a file that breaks there is refused whole anyway."""
+    section, pending = "", []
+    for key, position, record in records:
+        if pending and key != section:
+            yield from _checked(section, pending, checks)
+            pending = []
+        if key in checks:
+            section = key
+            pending.append((position, record))
+            if len(pending) >= BATCH:
+                yield from _checked(section, pending, checks)
+                pending = []
+        else:
+            yield key, position, record
+    if pending:
+        yield from _checked(section, pending, checks)
+
+
+def _checked(section: str, pending: list, checks: Mapping[str, Callable]) -> Iterator[tuple]:
+    batch = checks[section]([record for _, record in pending])
+    if batch is None:
+        for position, record in pending:
+            yield section, position, record
+    else:
+        yield section, [position for position, _ in pending], batch
 
 
 def new_licenses(raws: Sequence[object]) -> NewAssets | None:

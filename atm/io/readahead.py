@@ -2,9 +2,8 @@
 
 On two cores a first import of a million assets spends about a third of its time reading the JSON and
 checking records, and the rest in SQLite. `ReadAhead` runs the reading and the batch checks
-(atm.domain.record_batches) in a child process, `python -m atm.io.readahead FILE`, which writes one frame
-per batch to its standard output: the checked columns of a batch it took, or the raw records of anything
-else. The importing process takes them in file order, exactly as it takes records it reads itself, so the
+(atm.domain.record_batches) in a child process, `python -m atm.io.readahead FILE`, which writes frames to its
+standard output: the checked columns of each batch it took, and each other record as it came. The importing process takes them in file order, exactly as it takes records it reads itself, so the
 rows, the summary and every refusal are the same (tests/integration/test_import_batches.py).
 
 A frame is an 8-byte little-endian length and a `marshal` of plain values (marshal carries no code, and
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from atm.domain.errors import InvalidInput
-from atm.domain.record_batches import BATCH, NewAssets, new_devices, new_licenses
+from atm.domain.record_batches import NewAssets, in_batches, new_devices, new_licenses
 
 FRAME = struct.Struct("<Q")
 CHECKS = {"licenses": new_licenses, "devices": new_devices}
@@ -60,10 +59,9 @@ class ReadAhead:
                 if kind == "batch":
                     _, section, positions, batch, self.done = message
                     yield section, positions, NewAssets(*batch)
-                elif kind == "records":
-                    _, section, records, self.done = message
-                    for position, record in records:
-                        yield section, position, record
+                elif kind == "record":
+                    _, section, position, record, self.done = message
+                    yield section, position, record
                 elif kind == "refused":
                     raise InvalidInput(message[1], message[2])
                 else:
@@ -115,13 +113,6 @@ def serve(path: Path, out: BinaryIO) -> None:
         out.write(FRAME.pack(len(body)))
         out.write(body)
 
-    def flush(section: str, pending: list) -> None:
-        batch = CHECKS[section]([raw for _, raw in pending])
-        if batch is None:
-            send(("records", section, pending, source.done))
-        else:
-            send(("batch", section, [p for p, _ in pending], batch.as_message(), source.done))
-
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -129,25 +120,15 @@ def serve(path: Path, out: BinaryIO) -> None:
         return
     with fh:
         source = JsonSource(path, fh)
-        section, pending = "", []
         try:
-            for key, position, record in source:
-                if pending and key != section:
-                    flush(section, pending)
-                    pending = []
-                if key in CHECKS:
-                    section = key
-                    pending.append((position, record))
-                    if len(pending) >= BATCH:
-                        flush(section, pending)
-                        pending = []
+            for section, position, item in in_batches(source, CHECKS):
+                if position.__class__ is list:
+                    send(("batch", section, position, item.as_message(), source.done))
                 else:
-                    send(("records", key, [(position, record)], source.done))
-        except InvalidInput as exc:  # what was pending is never taken, as when atm reads the file itself
+                    send(("record", section, position, item, source.done))
+        except InvalidInput as exc:
             send(("refused", exc.message, exc.details))
             return
-        if pending:
-            flush(section, pending)
     send(("end", source.done))
 
 

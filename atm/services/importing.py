@@ -16,7 +16,7 @@ from typing import BinaryIO, Callable
 
 from atm.domain.errors import InvalidInput, InvalidRecord
 from atm.domain.model import Asset, License, license_id
-from atm.domain.record_batches import BATCH, NewAssets, new_devices, new_licenses
+from atm.domain.record_batches import BATCH, NewAssets, in_batches, new_devices, new_licenses
 from atm.domain.records import (
     AccountRecord, AssetRecord, FieldProblem, UserRecord, merge_asset, new_asset, parse_account, parse_device,
     parse_license, parse_user,
@@ -75,9 +75,6 @@ class _Importer:
     tightened: list[str] = field(default_factory=list)  # ids a rule flag now stops (R5)
     tightened_places: list[tuple[str, str]] = field(default_factory=list)  # VAs turned SSM On-Prem
     empty_at_start: bool = False
-    pending: list[tuple[int, object]] = field(default_factory=list)  # asset records of one section, to batch
-    pending_section: str = ""
-    batching: bool = True  # False when the records come checked already (atm.io.readahead)
     suspended_indexes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -92,17 +89,6 @@ class _Importer:
         return f"{where} ({asset_id})" if asset_id is not None else where
 
     def add(self, section: str, position: int, raw: object) -> None:
-        if self.pending and section != self.pending_section:
-            self._add_pending()
-        if self.batching and section in BATCHED and self.empty_at_start and not self.problems:
-            self.pending.append((position, raw))
-            self.pending_section = section
-            if len(self.pending) >= BATCH:
-                self._add_pending()
-            return
-        self._add_one(section, position, raw)
-
-    def _add_one(self, section: str, position: int, raw: object) -> None:
         try:
             value = PARSERS[section](raw)
         except FieldProblem as exc:
@@ -176,22 +162,9 @@ class _Importer:
 
     # --- assets ------------------------------------------------------------------------
 
-    def _add_pending(self) -> None:
-        """A first load takes a batch of ordinary records whole (atm.domain.record_batches); anything else goes
-        record by record, which takes the same records the same way and names what is wrong."""
-        section, pending = self.pending_section, self.pending
-        self.pending = []
-        batch = None if self.problems else BATCHED[section]([raw for _, raw in pending])
-        if batch is None:
-            for position, raw in pending:
-                self._add_one(section, position, raw)
-        else:
-            self.add_checked(section, [p for p, _ in pending], batch)
-
     def add_checked(self, section: str, positions: list[int], batch: NewAssets) -> None:
-        """New assets a batch check took (atm.domain.record_batches), at these positions of a first load."""
-        if self.pending:
-            self._add_pending()
+        """New assets a batch check took (atm.domain.record_batches), at these positions of a first load: taken
+        whole, or record by record when one of its ids or keys was met before (that path says where)."""
         base = SECTION_CODES[section] << 40
         if self.problems or not self._claim(batch, base, positions):
             for record, position in zip(batch.records(), positions):  # says which id or key is met twice
@@ -328,8 +301,6 @@ class _Importer:
     # --- the end -----------------------------------------------------------------------
 
     def finish(self) -> ImportSummary:
-        if self.pending:
-            self._add_pending()
         if not self.problems:
             self._flush_directory()
             self._flush()
@@ -395,13 +366,15 @@ def import_file(uow: UnitOfWork, path: Path, *, fmt: str | None = None, progress
         uow.db.tune_for_bulk_load()
         with uow.write():
             importer = _Importer(uow, lambda section, position: f"{path.name}: {source.where(section, position)}")
-            if importer.empty_at_start and stream is None and isinstance(source, JsonSource) \
-                    and source.total >= READ_AHEAD_BYTES:
-                source = ReadAhead(path, source.total)  # a second process reads and checks; this one writes
-                importer.batching = False
+            records = source
+            if importer.empty_at_start:  # a first load: ordinary records are checked a batch at a time
+                if stream is None and isinstance(source, JsonSource) and source.total >= READ_AHEAD_BYTES:
+                    records = source = ReadAhead(path, source.total)  # a second process reads and checks them
+                else:
+                    records = in_batches(source, BATCHED)
             try:
                 taken = 0
-                for section, position, raw in source:
+                for section, position, raw in records:
                     if position.__class__ is list:  # a batch the reading process checked
                         importer.add_checked(section, position, raw)
                         taken += len(position)
