@@ -217,3 +217,19 @@ def test_the_reading_process_runs_this_atm_not_one_in_the_current_folder(uow, tm
     monkeypatch.chdir(tmp_path)
     summary = import_file(uow, write_json(tmp_path / "big.json", big_world()))
     assert summary.created == 2 * (N + 3)
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_atm_import_of_a_big_broken_file_exits_2_with_the_one_line_error(cli, db_target, tmp_path, monkeypatch,
+                                                                         read_ahead):
+    monkeypatch.setattr(importing, "READ_AHEAD_BYTES", 0 if read_ahead else 2**62)
+    assert cli("init").exit_code == 0
+    world = big_world()
+    world["licenses"][2 * BATCH + 7]["quantity"] = "lots"
+    result = cli("import", str(write_json(tmp_path / "big.json", world)))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: big.json: licenses[{2 * BATCH + 7}] (L{2 * BATCH + 4}): quantity: "
+                                    "must be a whole number, got 'lots'; nothing was imported")
+    world["licenses"][2 * BATCH + 7]["quantity"] = 5
+    result = cli("import", str(write_json(tmp_path / "big.json", world)))
+    assert result.exit_code == 0 and f"({2 * (N + 3)} assets new, 0 updated)" in result.stderr
